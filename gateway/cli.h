@@ -1,0 +1,35 @@
+/* cli.h - shared pieces of the subcommands.
+ *
+ * Exit codes follow sysexits.h, so an MTA running `deliver` does the
+ * right thing: 0 accepted, 65 data error (over the size limit only), 64
+ * usage, 75 temporary failure (retry), 78 configuration error.
+ */
+#ifndef TG_CLI_H
+#define TG_CLI_H
+
+#include "gateway/config.h"
+
+#include <json-glib/json-glib.h>
+#include <sysexits.h>
+
+typedef int (*TgCommandFn)(int argc, char **argv);
+
+/* The -c/--config path seen on the command line (NULL if none). */
+extern char *tg_cli_config_path;
+
+/* Loads the configuration or prints every error and returns NULL. */
+TgConfig *tg_cli_load_config(void);
+/* Parses ARGV with ENTRIES plus -c/--config; prints usage errors.  On
+ * failure returns FALSE: exit with EX_USAGE. */
+gboolean tg_cli_parse(int *argc, char ***argv, const char *usage,
+                      const GOptionEntry *entries);
+void tg_cli_print_json(JsonNode *node);
+
+int tg_cmd_deliver(int argc, char **argv);
+int tg_cmd_check(int argc, char **argv);
+int tg_cmd_ticket(int argc, char **argv);
+int tg_cmd_spool(int argc, char **argv);
+int tg_cmd_import(int argc, char **argv);
+int tg_cmd_serve(int argc, char **argv);
+
+#endif

@@ -1,0 +1,246 @@
+/* pipeline.c - spool entry to ticket (contract in pipeline.h).
+ *
+ * DIAGNOSTICS: one log line per entry with queue id, ticket id and
+ * outcome; quarantine and failures say why.
+ */
+#include "gateway/pipeline.h"
+#include "gateway/log.h"
+#include "gateway/mail_parse.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct TgPipeline {
+  const TgConfig *cfg;
+  TgSpool *spool;
+  TgStore *store;
+  GBytes *secret;
+  GPtrArray *staff_addresses; /* char*, NULL-terminated */
+  TgParseLimits limits;
+  TgIngestContext ictx;
+};
+
+TgPipeline *tg_pipeline_open(const TgConfig *cfg, GError **error) {
+  g_autoptr(TgPipeline) p = g_new0(TgPipeline, 1);
+  p->cfg = cfg;
+  if (g_mkdir_with_parents(cfg->data_dir, 0700) != 0) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "mkdir(%s) failed: %s",
+                cfg->data_dir, g_strerror(errno));
+    return NULL;
+  }
+  if (!(p->spool = tg_spool_open(cfg->spool_dir, error)))
+    return NULL;
+  tg_spool_set_max_message(p->spool, cfg->message_size);
+  tg_spool_set_min_free(p->spool, cfg->spool_min_free);
+  if (!(p->secret = tg_config_secret(cfg, error)))
+    return NULL;
+  if (!(p->store = tg_store_open(cfg->db_path, cfg->busy_timeout_ms, error)))
+    return NULL;
+  p->staff_addresses = g_ptr_array_new();
+  for (guint i = 0; i < cfg->staff->len; i++)
+    g_ptr_array_add(p->staff_addresses,
+                    ((TgStaff *)g_ptr_array_index(cfg->staff, i))->address);
+  g_ptr_array_add(p->staff_addresses, NULL);
+  p->limits = (TgParseLimits){.mime_depth = cfg->mime_depth,
+                              .mime_parts = cfg->mime_parts,
+                              .header_count = cfg->header_count};
+  p->ictx = (TgIngestContext){
+      .store = p->store,
+      .secret = p->secret,
+      .tag_prefix = cfg->tag_prefix,
+      .support_addresses = cfg->addresses,
+      .staff_addresses = (char *const *)p->staff_addresses->pdata,
+      .default_language = cfg->default_language,
+  };
+  return g_steal_pointer(&p);
+}
+
+void tg_pipeline_free(TgPipeline *p) {
+  if (!p)
+    return;
+  tg_store_free(p->store);
+  tg_spool_free(p->spool);
+  if (p->secret)
+    g_bytes_unref(p->secret);
+  if (p->staff_addresses)
+    g_ptr_array_unref(p->staff_addresses);
+  g_free(p);
+}
+
+TgSpool *tg_pipeline_spool(TgPipeline *p) { return p->spool; }
+TgStore *tg_pipeline_store(TgPipeline *p) { return p->store; }
+GBytes *tg_pipeline_secret(TgPipeline *p) { return p->secret; }
+
+void tg_pipe_result_clear(TgPipeResult *r) { g_clear_pointer(&r->reason, g_free); }
+
+static gboolean quarantine(TgPipeline *p, TgSpoolEntry *e, TgPipeResult *r,
+                           const char *code, const char *text, GError **error) {
+  if (!tg_spool_quarantine(p->spool, e, code, text, error)) {
+    tg_err("queue=%s quarantine (%s) failed: %s", e->id, code,
+           (*error)->message);
+    return FALSE;
+  }
+  tg_warn("queue=%s from=<%s> quarantined: %s %s", e->id, e->sender, code, text);
+  r->outcome = TG_PIPE_QUARANTINED;
+  r->reason = g_strdup(code);
+  return TRUE;
+}
+
+static TgMail *parse_entry(TgPipeline *p, TgSpoolEntry *e, char **reason_r,
+                           GError **error) {
+  TgMail *mail = tg_mail_parse(e->message, &p->limits, reason_r, error);
+  if (!mail)
+    return NULL;
+  mail->spool_id = g_strdup(e->id);
+  mail->envelope_sender = g_ascii_strdown(e->sender, -1);
+  for (guint i = 0; i < e->recipients->len; i++)
+    g_ptr_array_add(mail->envelope_recipients,
+                    g_ascii_strdown(g_ptr_array_index(e->recipients, i), -1));
+  mail->origin = g_strdup(e->origin);
+  mail->arrival = e->arrival;
+  return mail;
+}
+
+static void log_ticketed(TgSpoolEntry *e, TgMail *mail, TgPipeResult *r) {
+  tg_info("queue=%s ticket=%" G_GINT64_FORMAT " from=<%s> message-id=<%s> %s%s%s",
+          e->id, r->ingest.ticket_id, mail->from->address,
+          mail->message_id ? mail->message_id : "",
+          tg_ingest_outcome_name(r->ingest.outcome),
+          r->ingest.threaded_by ? " by " : "",
+          r->ingest.threaded_by ? r->ingest.threaded_by : "");
+  for (guint i = 0; i < mail->warnings->len; i++)
+    tg_debug("queue=%s ticket=%" G_GINT64_FORMAT " parse warning: %s", e->id,
+             r->ingest.ticket_id, (char *)g_ptr_array_index(mail->warnings, i));
+}
+
+gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
+                                   guint n, TgPipeResult *results,
+                                   GError **error) {
+  g_autoptr(GPtrArray) mails = g_ptr_array_new_full(n, (GDestroyNotify)tg_mail_free);
+  g_autoptr(GPtrArray) store_errors = g_ptr_array_new_full(n, g_free);
+  memset(results, 0, n * sizeof *results);
+  /* Parse outside the transaction: it is the slow part and needs no lock. */
+  for (guint i = 0; i < n; i++) {
+    g_autoptr(GError) perr = NULL;
+    g_autofree char *reason = NULL;
+    TgMail *mail = parse_entry(p, entries[i], &reason, &perr);
+    g_ptr_array_add(mails, mail);
+    g_ptr_array_add(store_errors, NULL);
+    if (!mail) {
+      results[i].reason = g_steal_pointer(&reason);
+      results[i].outcome = TG_PIPE_QUARANTINED;
+      g_ptr_array_index(store_errors, i) = g_strdup(perr->message);
+    }
+  }
+  if (!tg_store_begin(p->store, error)) {
+    tg_warn("queue=%s deferred: %s", entries[0]->id, (*error)->message);
+    for (guint i = 0; i < n; i++)
+      tg_pipe_result_clear(&results[i]);
+    return FALSE;
+  }
+  for (guint i = 0; i < n; i++) {
+    TgMail *mail = g_ptr_array_index(mails, i);
+    if (!mail)
+      continue;
+    g_autoptr(GError) serr = NULL;
+    if (tg_ingest_in_tx(&p->ictx, mail, &results[i].ingest, &serr)) {
+      results[i].outcome = TG_PIPE_TICKETED;
+      continue;
+    }
+    if (g_error_matches(serr, TG_STORE_ERROR, TG_STORE_ERROR_TEMP)) {
+      tg_store_rollback(p->store);
+      tg_warn("queue=%s deferred: %s", entries[i]->id, serr->message);
+      g_propagate_error(error, g_steal_pointer(&serr));
+      for (guint j = 0; j < n; j++)
+        tg_pipe_result_clear(&results[j]);
+      return FALSE;
+    }
+    tg_err("queue=%s store failed: %s", entries[i]->id, serr->message);
+    results[i].outcome = TG_PIPE_QUARANTINED;
+    results[i].reason = g_strdup("store-error");
+    g_ptr_array_index(store_errors, i) = g_strdup(serr->message);
+  }
+  if (!tg_store_commit(p->store, error)) {
+    tg_warn("queue=%s deferred: %s", entries[0]->id, (*error)->message);
+    for (guint j = 0; j < n; j++)
+      tg_pipe_result_clear(&results[j]);
+    return FALSE;
+  }
+  /* Committed: now the spool entries may go.  A crash here only leaves
+   * entries whose replay is a no-op (their spool ids are stored). */
+  gboolean ok = TRUE;
+  for (guint i = 0; i < n; i++) {
+    g_autoptr(GError) ferr = NULL;
+    if (results[i].outcome == TG_PIPE_QUARANTINED) {
+      TgPipeResult dummy = {0};
+      if (!quarantine(p, entries[i], &dummy, results[i].reason,
+                      g_ptr_array_index(store_errors, i), &ferr))
+        ok = FALSE;
+      tg_pipe_result_clear(&dummy);
+      continue;
+    }
+    if (!tg_spool_retire(p->spool, entries[i], &ferr)) {
+      tg_err("queue=%s retire failed: %s", entries[i]->id, ferr->message);
+      continue;
+    }
+    log_ticketed(entries[i], g_ptr_array_index(mails, i), &results[i]);
+  }
+  if (!ok)
+    g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP,
+                "moving an entry into the quarantine failed");
+  return ok;
+}
+
+gboolean tg_pipeline_process(TgPipeline *p, TgSpoolEntry *e, TgPipeResult *r,
+                             GError **error) {
+  return tg_pipeline_process_batch(p, &e, 1, r, error);
+}
+
+gboolean tg_pipeline_process_id(TgPipeline *p, const char *id, TgPipeResult *r,
+                                GError **error) {
+  memset(r, 0, sizeof *r);
+  g_autoptr(GError) rerr = NULL;
+  g_autoptr(TgSpoolEntry) e = tg_spool_read(p->spool, TG_SPOOL_QUEUE, id, TRUE, &rerr);
+  if (!e) {
+    if (g_error_matches(rerr, TG_SPOOL_ERROR, TG_SPOOL_ERROR_LOCKED) ||
+        g_error_matches(rerr, TG_SPOOL_ERROR, TG_SPOOL_ERROR_NOT_FOUND)) {
+      r->outcome = TG_PIPE_BUSY;
+      return TRUE;
+    }
+    if (g_error_matches(rerr, TG_SPOOL_ERROR, TG_SPOOL_ERROR_CORRUPT)) {
+      /* A torn entry in queue/ cannot come from our writer; keep the bytes. */
+      TgSpoolEntry stub = {.id = (char *)id, .sender = (char *)"", .lock_fd = -1};
+      return quarantine(p, &stub, r, "corrupt", rerr->message, error);
+    }
+    g_propagate_error(error, g_steal_pointer(&rerr));
+    return FALSE;
+  }
+  return tg_pipeline_process(p, e, r, error);
+}
+
+guint tg_pipeline_drain(TgPipeline *p, guint *failed_r) {
+  guint done = 0, failed = 0;
+  g_autoptr(GError) err = NULL;
+  g_autoptr(GPtrArray) ids = tg_spool_list(p->spool, TG_SPOOL_QUEUE, &err);
+  if (!ids) {
+    tg_err("spool list failed: %s", err->message);
+    if (failed_r)
+      *failed_r = 1;
+    return 0;
+  }
+  for (guint i = 0; i < ids->len; i++) {
+    TgPipeResult r;
+    g_autoptr(GError) perr = NULL;
+    if (!tg_pipeline_process_id(p, g_ptr_array_index(ids, i), &r, &perr)) {
+      failed++;
+      tg_warn("queue=%s left in the spool: %s", (char *)g_ptr_array_index(ids, i),
+              perr->message);
+    } else if (r.outcome != TG_PIPE_BUSY) {
+      done++;
+    }
+    tg_pipe_result_clear(&r);
+  }
+  if (failed_r)
+    *failed_r = failed;
+  return done;
+}

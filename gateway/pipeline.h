@@ -1,0 +1,64 @@
+/* pipeline.h - from a spool entry to a ticket: parse, thread, store, retire.
+ *
+ * Every entry point (deliver, serve's SMTP/LMTP and IMAP sides, import,
+ * spool retry) hands accepted spool entries to tg_pipeline_process().
+ * Outcomes:
+ *   TRUE, TG_PIPE_TICKETED     stored (or found already stored), retired
+ *   TRUE, TG_PIPE_QUARANTINED  kept in the quarantine with a reason
+ *   TRUE, TG_PIPE_BUSY         another process holds the entry; untouched
+ *   FALSE                      temporary failure (store busy, disk full):
+ *                              the entry stays in the queue for a retry
+ * One bad message never blocks the ones behind it: anything that is not
+ * temporary ends in the quarantine.
+ */
+#ifndef TG_PIPELINE_H
+#define TG_PIPELINE_H
+
+#include "gateway/config.h"
+#include "spool/spool.h"
+#include "tickets/ingest.h"
+#include "tickets/store.h"
+
+typedef struct TgPipeline TgPipeline;
+
+typedef enum {
+  TG_PIPE_TICKETED,
+  TG_PIPE_QUARANTINED,
+  TG_PIPE_BUSY,
+} TgPipeOutcome;
+
+typedef struct {
+  TgPipeOutcome outcome;
+  TgIngestResult ingest;
+  char *reason; /* quarantine reason code (transfer full), or NULL */
+} TgPipeResult;
+
+/* Opens spool and store for CFG (borrowed; must outlive the pipeline). */
+TgPipeline *tg_pipeline_open(const TgConfig *cfg, GError **error);
+void tg_pipeline_free(TgPipeline *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TgPipeline, tg_pipeline_free)
+
+TgSpool *tg_pipeline_spool(TgPipeline *p);
+TgStore *tg_pipeline_store(TgPipeline *p);
+GBytes *tg_pipeline_secret(TgPipeline *p);
+
+/* Processes a read, locked entry; frees nothing. */
+gboolean tg_pipeline_process(TgPipeline *p, TgSpoolEntry *e, TgPipeResult *r,
+                             GError **error);
+/* Group commit: N read, locked entries parsed, then stored in one
+ * transaction (one fsync), then retired.  A temporary failure leaves all
+ * of them queued; a message that fails for good alone is quarantined.
+ * RESULTS has N elements. */
+gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
+                                   guint n, TgPipeResult *results,
+                                   GError **error);
+/* Reads, locks and processes the queued entry ID. */
+gboolean tg_pipeline_process_id(TgPipeline *p, const char *id, TgPipeResult *r,
+                                GError **error);
+void tg_pipe_result_clear(TgPipeResult *r);
+
+/* Processes every queued entry, oldest first.  Returns how many were
+ * handled; *FAILED_R counts temporary failures left in the queue. */
+guint tg_pipeline_drain(TgPipeline *p, guint *failed_r);
+
+#endif

@@ -1,0 +1,655 @@
+/* spool.c - durable incoming spool and quarantine (contract in spool.h).
+ *
+ * DIAGNOSTICS: every failed system call is reported with the call, the
+ * path and errno text, as TG_SPOOL_ERROR_TEMP: the caller answers 4xx or
+ * exits 75 and the sender retries.
+ */
+#include "spool/spool.h"
+#include "spool/spool_sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#define SPOOL_MAGIC "TGSPOOL1\n"
+#define WRITE_BUFFER (64 * 1024)
+
+struct TgSpool {
+  char *dir;
+  char *tmp_dir, *queue_dir, *quarantine_dir;
+  guint64 min_free;
+  guint64 max_message;
+};
+
+struct TgSpoolWriter {
+  TgSpool *spool;
+  char *id;
+  char *tmp_path;
+  int fd;
+  GString *buf;       /* pending record bytes, flushed at WRITE_BUFFER */
+  GString *chunk;     /* message bytes not yet framed as an M record */
+  guint64 size;       /* message bytes offered, also past the limit */
+  gboolean over_limit;
+  gboolean failed;
+};
+
+G_DEFINE_QUARK(tg-spool-error-quark, tg_spool_error)
+
+static gboolean set_errno_error(GError **error, const char *call,
+                                const char *path, int err) {
+  g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP, "%s(%s) failed: %s",
+              call, path, g_strerror(err));
+  return FALSE;
+}
+
+static gboolean make_dir(const char *path, GError **error) {
+  if (g_mkdir_with_parents(path, 0700) != 0)
+    return set_errno_error(error, "mkdir", path, errno);
+  return TRUE;
+}
+
+TgSpool *tg_spool_open(const char *dir, GError **error) {
+  g_autofree char *tmp = g_build_filename(dir, "tmp", NULL);
+  g_autofree char *queue = g_build_filename(dir, "queue", NULL);
+  g_autofree char *quarantine = g_build_filename(dir, "quarantine", NULL);
+  if (!make_dir(tmp, error) || !make_dir(queue, error) ||
+      !make_dir(quarantine, error))
+    return NULL;
+  TgSpool *s = g_new0(TgSpool, 1);
+  s->dir = g_strdup(dir);
+  s->tmp_dir = g_steal_pointer(&tmp);
+  s->queue_dir = g_steal_pointer(&queue);
+  s->quarantine_dir = g_steal_pointer(&quarantine);
+  return s;
+}
+
+void tg_spool_free(TgSpool *s) {
+  if (!s)
+    return;
+  g_free(s->dir);
+  g_free(s->tmp_dir);
+  g_free(s->queue_dir);
+  g_free(s->quarantine_dir);
+  g_free(s);
+}
+
+const char *tg_spool_dir(const TgSpool *s) { return s->dir; }
+void tg_spool_set_min_free(TgSpool *s, guint64 v) { s->min_free = v; }
+void tg_spool_set_max_message(TgSpool *s, guint64 v) { s->max_message = v; }
+
+/* Ids are "<13 hex digits of microseconds>-<8 hex random>": unique by
+ * construction, sortable by arrival, and safe as a file name. */
+gboolean tg_spool_id_ok(const char *id) {
+  if (!id || strlen(id) != 22 || id[13] != '-')
+    return FALSE;
+  for (int i = 0; i < 22; i++) {
+    if (i == 13)
+      continue;
+    if (!g_ascii_isxdigit(id[i]) || g_ascii_isupper(id[i]))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static char *new_id(void) {
+  return g_strdup_printf("%013" G_GINT64_MODIFIER "x-%08x",
+                         (gint64)g_get_real_time(), g_random_int());
+}
+
+static const char *area_dir(TgSpool *s, TgSpoolArea area) {
+  return area == TG_SPOOL_QUEUE ? s->queue_dir : s->quarantine_dir;
+}
+
+static gboolean write_all(int fd, const char *data, gsize len,
+                          const char *path, GError **error) {
+  while (len > 0) {
+    ssize_t n = tg_spool_sys.write(fd, data, len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return set_errno_error(error, "write", path, errno);
+    }
+    data += n;
+    len -= (gsize)n;
+  }
+  return TRUE;
+}
+
+static void append_record(GString *buf, char type, const char *data,
+                          gsize len) {
+  g_string_append_printf(buf, "%c%" G_GSIZE_FORMAT ":", type, len);
+  g_string_append_len(buf, data, (gssize)len);
+  g_string_append_c(buf, '\n');
+}
+
+static gboolean writer_flush(TgSpoolWriter *w, gboolean final, GError **error) {
+  if (w->chunk->len > 0 && (final || w->chunk->len >= WRITE_BUFFER)) {
+    append_record(w->buf, 'M', w->chunk->str, w->chunk->len);
+    g_string_truncate(w->chunk, 0);
+  }
+  if (w->buf->len == 0 || (!final && w->buf->len < WRITE_BUFFER))
+    return TRUE;
+  if (!write_all(w->fd, w->buf->str, w->buf->len, w->tmp_path, error)) {
+    w->failed = TRUE;
+    return FALSE;
+  }
+  g_string_truncate(w->buf, 0);
+  return TRUE;
+}
+
+static gboolean check_space(TgSpool *s, GError **error) {
+  if (s->min_free == 0)
+    return TRUE;
+  struct statvfs vfs;
+  if (statvfs(s->tmp_dir, &vfs) != 0)
+    return set_errno_error(error, "statvfs", s->tmp_dir, errno);
+  guint64 avail = (guint64)vfs.f_bavail * vfs.f_frsize;
+  if (avail < s->min_free) {
+    g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP,
+                "spool %s: only %" G_GUINT64_FORMAT
+                " bytes free, below the %" G_GUINT64_FORMAT " reserve",
+                s->dir, avail, s->min_free);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+TgSpoolWriter *tg_spool_writer_new(TgSpool *s, const char *sender,
+                                   const char *const *recipients,
+                                   const char *origin, GError **error) {
+  if (!check_space(s, error))
+    return NULL;
+  TgSpoolWriter *w = g_new0(TgSpoolWriter, 1);
+  w->spool = s;
+  w->fd = -1;
+  for (int attempt = 0; attempt < 10 && w->fd < 0; attempt++) {
+    g_free(w->id);
+    g_free(w->tmp_path);
+    w->id = new_id();
+    w->tmp_path = g_build_filename(s->tmp_dir, w->id, NULL);
+    w->fd = tg_spool_sys.open(w->tmp_path,
+                              O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (w->fd < 0 && errno != EEXIST)
+      break;
+  }
+  if (w->fd < 0) {
+    set_errno_error(error, "open", w->tmp_path, errno);
+    g_free(w->id);
+    g_free(w->tmp_path);
+    g_free(w);
+    return NULL;
+  }
+  w->buf = g_string_sized_new(WRITE_BUFFER + 1024);
+  w->chunk = g_string_sized_new(WRITE_BUFFER + 1024);
+  g_string_append(w->buf, SPOOL_MAGIC);
+  g_autofree char *now = g_strdup_printf("%" G_GINT64_FORMAT,
+                                         g_get_real_time() / G_USEC_PER_SEC);
+  append_record(w->buf, 'T', now, strlen(now));
+  sender = sender ? sender : "";
+  append_record(w->buf, 'S', sender, strlen(sender));
+  for (const char *const *r = recipients; r && *r; r++)
+    append_record(w->buf, 'R', *r, strlen(*r));
+  origin = origin ? origin : "";
+  append_record(w->buf, 'O', origin, strlen(origin));
+  return w;
+}
+
+gboolean tg_spool_writer_write(TgSpoolWriter *w, const void *data, gsize len,
+                               GError **error) {
+  if (w->failed) {
+    g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP,
+                "spool entry %s already failed", w->id);
+    return FALSE;
+  }
+  w->size += len;
+  if (w->spool->max_message && w->size > w->spool->max_message)
+    w->over_limit = TRUE;
+  if (w->over_limit)
+    return TRUE; /* keep counting, stop storing: the caller answers 552 */
+  g_string_append_len(w->chunk, data, (gssize)len);
+  return writer_flush(w, FALSE, error);
+}
+
+guint64 tg_spool_writer_size(const TgSpoolWriter *w) { return w->size; }
+gboolean tg_spool_writer_over_limit(const TgSpoolWriter *w) {
+  return w->over_limit;
+}
+
+static void writer_free(TgSpoolWriter *w) {
+  if (w->fd >= 0)
+    tg_spool_sys.close(w->fd);
+  g_string_free(w->buf, TRUE);
+  g_string_free(w->chunk, TRUE);
+  g_free(w->id);
+  g_free(w->tmp_path);
+  g_free(w);
+}
+
+void tg_spool_writer_abort(TgSpoolWriter *w) {
+  if (!w)
+    return;
+  unlink(w->tmp_path);
+  writer_free(w);
+}
+
+static gboolean fsync_dir(const char *dir, GError **error) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return set_errno_error(error, "open", dir, errno);
+  int rc = tg_spool_sys.fsync(fd);
+  int err = errno;
+  close(fd);
+  if (rc != 0)
+    return set_errno_error(error, "fsync", dir, err);
+  return TRUE;
+}
+
+/* Moves tmp/<id> to queue/<id> without ever replacing an entry. */
+static gboolean rename_into_queue(TgSpool *s, const char *id, GError **error) {
+  g_autofree char *from = g_build_filename(s->tmp_dir, id, NULL);
+  g_autofree char *to = g_build_filename(s->queue_dir, id, NULL);
+  if (g_file_test(to, G_FILE_TEST_EXISTS)) {
+    g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP,
+                "spool id collision on %s", to);
+    return FALSE;
+  }
+  if (tg_spool_sys.rename(from, to) != 0)
+    return set_errno_error(error, "rename", from, errno);
+  return TRUE;
+}
+
+gboolean tg_spool_writer_commit(TgSpoolWriter *w, TgSpoolCommitMode mode,
+                                char **id_r, int *lock_fd_r, GError **error) {
+  TgSpool *s = w->spool;
+  if (lock_fd_r)
+    *lock_fd_r = -1;
+  if (w->over_limit) {
+    g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TOO_BIG,
+                "message of %" G_GUINT64_FORMAT
+                " bytes exceeds the limit of %" G_GUINT64_FORMAT,
+                w->size, s->max_message);
+    tg_spool_writer_abort(w);
+    return FALSE;
+  }
+  if (w->chunk->len > 0) {
+    append_record(w->buf, 'M', w->chunk->str, w->chunk->len);
+    g_string_truncate(w->chunk, 0);
+  }
+  g_string_append(w->buf, "E0:\n");
+  if (!writer_flush(w, TRUE, error))
+    goto fail;
+  if (lock_fd_r && flock(w->fd, LOCK_EX | LOCK_NB) != 0) {
+    set_errno_error(error, "flock", w->tmp_path, errno);
+    goto fail;
+  }
+  if (mode == TG_SPOOL_COMMIT_SYNC && tg_spool_sys.fsync(w->fd) != 0) {
+    set_errno_error(error, "fsync", w->tmp_path, errno);
+    goto fail;
+  }
+  if (!lock_fd_r) {
+    int fd = w->fd;
+    w->fd = -1;
+    if (tg_spool_sys.close(fd) != 0) {
+      set_errno_error(error, "close", w->tmp_path, errno);
+      goto fail;
+    }
+  }
+  if (mode == TG_SPOOL_COMMIT_SYNC) {
+    if (!rename_into_queue(s, w->id, error))
+      goto fail;
+    if (!fsync_dir(s->queue_dir, error)) {
+      /* Renamed but not provably durable: take it back so the caller's
+       * temporary failure and our state agree. */
+      g_autofree char *q = g_build_filename(s->queue_dir, w->id, NULL);
+      unlink(q);
+      goto fail;
+    }
+  }
+  if (lock_fd_r) {
+    *lock_fd_r = w->fd;
+    w->fd = -1;
+  }
+  if (id_r)
+    *id_r = g_steal_pointer(&w->id);
+  writer_free(w);
+  return TRUE;
+fail:
+  tg_spool_writer_abort(w);
+  return FALSE;
+}
+
+gboolean tg_spool_commit_batch(TgSpool *s, GPtrArray *ids, GError **error) {
+  if (ids->len == 0)
+    return TRUE;
+  int fd = open(s->tmp_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return set_errno_error(error, "open", s->tmp_dir, errno);
+  int rc = tg_spool_sys.syncfs(fd);
+  int err = errno;
+  close(fd);
+  if (rc != 0)
+    return set_errno_error(error, "syncfs", s->tmp_dir, err);
+  for (guint i = 0; i < ids->len; i++)
+    if (!rename_into_queue(s, g_ptr_array_index(ids, i), error))
+      return FALSE;
+  return fsync_dir(s->queue_dir, error);
+}
+
+gboolean tg_spool_enter(TgSpool *s, const char *sender,
+                        const char *const *recipients, const char *origin,
+                        const void *data, gsize len, char **id_r,
+                        GError **error) {
+  TgSpoolWriter *w = tg_spool_writer_new(s, sender, recipients, origin, error);
+  if (!w)
+    return FALSE;
+  if (!tg_spool_writer_write(w, data, len, error)) {
+    tg_spool_writer_abort(w);
+    return FALSE;
+  }
+  return tg_spool_writer_commit(w, TG_SPOOL_COMMIT_SYNC, id_r, NULL, error);
+}
+
+static gint compare_ids(gconstpointer a, gconstpointer b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+GPtrArray *tg_spool_list(TgSpool *s, TgSpoolArea area, GError **error) {
+  const char *dir = area_dir(s, area);
+  GDir *d = g_dir_open(dir, 0, error);
+  if (!d)
+    return NULL;
+  GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+  const char *name;
+  while ((name = g_dir_read_name(d)))
+    if (tg_spool_id_ok(name))
+      g_ptr_array_add(ids, g_strdup(name));
+  g_dir_close(d);
+  g_ptr_array_sort(ids, compare_ids);
+  return ids;
+}
+
+guint tg_spool_depth(TgSpool *s, gint64 *oldest_r) {
+  g_autoptr(GPtrArray) ids = tg_spool_list(s, TG_SPOOL_QUEUE, NULL);
+  if (oldest_r)
+    *oldest_r = 0;
+  if (!ids || ids->len == 0)
+    return 0;
+  if (oldest_r) {
+    const char *first = g_ptr_array_index(ids, 0);
+    *oldest_r = (gint64)(g_ascii_strtoull(first, NULL, 16) / G_USEC_PER_SEC);
+  }
+  return ids->len;
+}
+
+/* Parses the record stream.  Borrows CONTENT into the entry. */
+static gboolean parse_entry(TgSpoolEntry *e, GBytes *content, const char *path,
+                            GError **error) {
+  gsize len;
+  const char *p = g_bytes_get_data(content, &len);
+  const char *end = p + len;
+  gsize magic = strlen(SPOOL_MAGIC);
+  GByteArray *msg = NULL;
+  gsize single_off = 0, single_len = 0;
+  guint m_count = 0;
+  gboolean ended = FALSE;
+
+  if (len < magic || memcmp(p, SPOOL_MAGIC, magic) != 0)
+    goto corrupt;
+  p += magic;
+  while (p < end && !ended) {
+    char type = *p++;
+    char *colon;
+    guint64 rlen = g_ascii_strtoull(p, &colon, 10);
+    if (colon == p || colon >= end || *colon != ':')
+      goto corrupt;
+    p = colon + 1;
+    if ((guint64)(end - p) < rlen + 1 || p[rlen] != '\n')
+      goto corrupt;
+    switch (type) {
+    case 'T':
+      e->arrival = g_ascii_strtoll(p, NULL, 10);
+      break;
+    case 'S':
+      g_free(e->sender);
+      e->sender = g_strndup(p, rlen);
+      break;
+    case 'R':
+      g_ptr_array_add(e->recipients, g_strndup(p, rlen));
+      break;
+    case 'O':
+      g_free(e->origin);
+      e->origin = g_strndup(p, rlen);
+      break;
+    case 'M':
+      if (m_count == 0) {
+        single_off = (gsize)(p - (const char *)g_bytes_get_data(content, NULL));
+        single_len = rlen;
+      } else {
+        if (!msg) {
+          msg = g_byte_array_sized_new((guint)(single_len + rlen));
+          g_byte_array_append(
+              msg, (const guint8 *)g_bytes_get_data(content, NULL) + single_off,
+              (guint)single_len);
+        }
+        g_byte_array_append(msg, (const guint8 *)p, (guint)rlen);
+      }
+      m_count++;
+      break;
+    case 'E':
+      ended = TRUE;
+      break;
+    default:
+      goto corrupt;
+    }
+    p += rlen + 1;
+  }
+  if (!ended)
+    goto corrupt;
+  if (msg)
+    e->message = g_byte_array_free_to_bytes(msg);
+  else
+    e->message = g_bytes_new_from_bytes(content, single_off, single_len);
+  return TRUE;
+corrupt:
+  if (msg)
+    g_byte_array_unref(msg);
+  g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_CORRUPT,
+              "spool entry %s is torn or malformed", path);
+  return FALSE;
+}
+
+static TgSpoolEntry *read_fd(const char *id, const char *path, int fd,
+                             GError **error) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    set_errno_error(error, "fstat", path, errno);
+    return NULL;
+  }
+  gsize size = (gsize)st.st_size;
+  char *data = g_malloc(size + 1);
+  gsize got = 0;
+  while (got < size) {
+    ssize_t n = pread(fd, data + got, size - got, (off_t)got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : EIO;
+      g_free(data);
+      set_errno_error(error, "read", path, err);
+      return NULL;
+    }
+    got += (gsize)n;
+  }
+  g_autoptr(GBytes) content = g_bytes_new_take(data, size);
+  TgSpoolEntry *e = g_new0(TgSpoolEntry, 1);
+  e->id = g_strdup(id);
+  e->recipients = g_ptr_array_new_with_free_func(g_free);
+  e->lock_fd = -1;
+  if (!parse_entry(e, content, path, error)) {
+    tg_spool_entry_free(e);
+    return NULL;
+  }
+  if (!e->sender)
+    e->sender = g_strdup("");
+  if (!e->origin)
+    e->origin = g_strdup("");
+  return e;
+}
+
+static gboolean check_id(const char *id, GError **error) {
+  if (tg_spool_id_ok(id))
+    return TRUE;
+  g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_BAD_ID,
+              "not a spool id: %s", id);
+  return FALSE;
+}
+
+TgSpoolEntry *tg_spool_read(TgSpool *s, TgSpoolArea area, const char *id,
+                            gboolean lock, GError **error) {
+  if (!check_id(id, error))
+    return NULL;
+  g_autofree char *path = g_build_filename(area_dir(s, area), id, NULL);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT)
+      g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_NOT_FOUND,
+                  "no spool entry %s", id);
+    else
+      set_errno_error(error, "open", path, err);
+    return NULL;
+  }
+  if (lock && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    close(fd);
+    if (err == EWOULDBLOCK)
+      g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_LOCKED,
+                  "spool entry %s is being processed elsewhere", id);
+    else
+      set_errno_error(error, "flock", path, err);
+    return NULL;
+  }
+  /* Locked, but another process may have retired it in between. */
+  if (lock && !g_file_test(path, G_FILE_TEST_EXISTS)) {
+    close(fd);
+    g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_NOT_FOUND,
+                "spool entry %s was processed meanwhile", id);
+    return NULL;
+  }
+  TgSpoolEntry *e = read_fd(id, path, fd, error);
+  if (!e || !lock)
+    close(fd);
+  else
+    e->lock_fd = fd;
+  return e;
+}
+
+TgSpoolEntry *tg_spool_read_locked(TgSpool *s, const char *id, int lock_fd,
+                                   GError **error) {
+  if (!check_id(id, error))
+    return NULL;
+  g_autofree char *path = g_build_filename(s->queue_dir, id, NULL);
+  TgSpoolEntry *e = read_fd(id, path, lock_fd, error);
+  if (e)
+    e->lock_fd = lock_fd;
+  return e;
+}
+
+void tg_spool_entry_free(TgSpoolEntry *e) {
+  if (!e)
+    return;
+  if (e->lock_fd >= 0)
+    close(e->lock_fd);
+  g_free(e->id);
+  g_free(e->sender);
+  g_free(e->origin);
+  if (e->recipients)
+    g_ptr_array_unref(e->recipients);
+  if (e->message)
+    g_bytes_unref(e->message);
+  g_free(e);
+}
+
+gboolean tg_spool_retire(TgSpool *s, TgSpoolEntry *e, GError **error) {
+  g_autofree char *q = g_build_filename(s->queue_dir, e->id, NULL);
+  if (unlink(q) != 0 && errno != ENOENT)
+    return set_errno_error(error, "unlink", q, errno);
+  g_autofree char *qq = g_build_filename(s->quarantine_dir, e->id, NULL);
+  g_autofree char *reason = g_strconcat(qq, ".reason", NULL);
+  if (unlink(qq) == 0)
+    unlink(reason);
+  return TRUE;
+}
+
+gboolean tg_spool_quarantine(TgSpool *s, TgSpoolEntry *e, const char *code,
+                             const char *text, GError **error) {
+  g_autofree char *from = g_build_filename(s->queue_dir, e->id, NULL);
+  g_autofree char *to = g_build_filename(s->quarantine_dir, e->id, NULL);
+  g_autofree char *reason_path = g_strconcat(to, ".reason", NULL);
+  g_autofree char *line = g_strdup_printf("%s %s\n", code, text ? text : "");
+  /* Reason lines are one line: peer text never spans several. */
+  for (char *c = line; c[0] && c[1]; c++)
+    if (*c == '\n' || *c == '\r')
+      *c = ' ';
+  if (!g_file_set_contents(reason_path, line, -1, error))
+    return FALSE;
+  if (tg_spool_sys.rename(from, to) != 0)
+    return set_errno_error(error, "rename", from, errno);
+  return fsync_dir(s->quarantine_dir, error) && fsync_dir(s->queue_dir, error);
+}
+
+gboolean tg_spool_release(TgSpool *s, const char *id, GError **error) {
+  if (!check_id(id, error))
+    return FALSE;
+  g_autofree char *from = g_build_filename(s->quarantine_dir, id, NULL);
+  g_autofree char *to = g_build_filename(s->queue_dir, id, NULL);
+  g_autofree char *reason = g_strconcat(from, ".reason", NULL);
+  if (tg_spool_sys.rename(from, to) != 0) {
+    if (errno == ENOENT) {
+      g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_NOT_FOUND,
+                  "no quarantined entry %s", id);
+      return FALSE;
+    }
+    return set_errno_error(error, "rename", from, errno);
+  }
+  unlink(reason);
+  return fsync_dir(s->queue_dir, error);
+}
+
+char *tg_spool_quarantine_reason(TgSpool *s, const char *id) {
+  if (!tg_spool_id_ok(id))
+    return NULL;
+  g_autofree char *path =
+      g_strdup_printf("%s/%s.reason", s->quarantine_dir, id);
+  char *text = NULL;
+  if (!g_file_get_contents(path, &text, NULL, NULL))
+    return NULL;
+  g_strchomp(text);
+  return text;
+}
+
+guint tg_spool_recover(TgSpool *s) {
+  GDir *d = g_dir_open(s->tmp_dir, 0, NULL);
+  if (!d)
+    return 0;
+  guint purged = 0;
+  const char *name;
+  while ((name = g_dir_read_name(d))) {
+    if (!tg_spool_id_ok(name))
+      continue;
+    g_autofree char *path = g_build_filename(s->tmp_dir, name, NULL);
+    /* A writer still alive holds no lock on tmp files; only entries older
+     * than a minute are abandoned ones. */
+    struct stat st;
+    if (stat(path, &st) == 0 && st.st_mtime < time(NULL) - 60 &&
+        unlink(path) == 0)
+      purged++;
+  }
+  g_dir_close(d);
+  return purged;
+}

@@ -1,0 +1,24 @@
+/* spool_sys.h - the system calls the spool makes, behind a table.
+ *
+ * Tests replace entries to fail the N-th open/write/fsync/rename with
+ * ENOSPC or EIO and then check that nothing accepted was lost (the idea of
+ * SQLite's test_syscall.c).  Production code never changes the table.
+ */
+#ifndef TG_SPOOL_SYS_H
+#define TG_SPOOL_SYS_H
+
+#include <sys/types.h>
+
+typedef struct {
+  int (*open)(const char *path, int flags, mode_t mode);
+  ssize_t (*write)(int fd, const void *buf, size_t len);
+  int (*fsync)(int fd);
+  int (*close)(int fd);
+  int (*rename)(const char *from, const char *to);
+  int (*syncfs)(int fd);
+} TgSpoolSys;
+
+extern TgSpoolSys tg_spool_sys;
+void tg_spool_sys_reset(void);
+
+#endif

@@ -1,0 +1,350 @@
+/* ingest.c - thread and store one message (contract in ingest.h). */
+#include "tickets/ingest.h"
+#include "tickets/audit.h"
+#include "tickets/clock.h"
+#include "tickets/thread.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+const char *tg_ingest_outcome_name(TgIngestOutcome o) {
+  switch (o) {
+  case TG_INGEST_CREATED: return "created";
+  case TG_INGEST_APPENDED: return "appended";
+  case TG_INGEST_DUPLICATE: return "duplicate";
+  case TG_INGEST_REPLAYED: return "replayed";
+  }
+  return "?";
+}
+
+const char *tg_ingest_language(const TgMail *m, const char *fallback) {
+  static const char *const ja_charsets[] = {
+      "iso-2022-jp", "shift_jis", "shift-jis", "sjis", "cp932", "windows-31j",
+      "euc-jp", NULL};
+  if (m->content_language && g_ascii_strncasecmp(m->content_language, "ja", 2) == 0)
+    return "ja";
+  if (m->charset && g_strv_contains(ja_charsets, m->charset))
+    return "ja";
+  /* Kana are Japanese; kanji alone could be Chinese. */
+  const char *texts[] = {m->subject, m->body};
+  for (gsize t = 0; t < G_N_ELEMENTS(texts); t++) {
+    guint n = 0;
+    for (const char *p = texts[t]; *p && n < 4096; p = g_utf8_next_char(p), n++) {
+      gunichar c = g_utf8_get_char(p);
+      if (c >= 0x3040 && c <= 0x30FF)
+        return "ja";
+    }
+  }
+  return fallback && fallback[0] ? fallback : "en";
+}
+
+static const char *requester_address(const TgMail *m) {
+  if (m->from->address[0])
+    return m->from->address;
+  return m->envelope_sender ? m->envelope_sender : "";
+}
+
+static gboolean is_staff(const TgIngestContext *ctx, const char *address) {
+  for (char *const *s = ctx->staff_addresses; s && *s; s++)
+    if (g_ascii_strcasecmp(*s, address) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean ticket_exists(TgStore *s, gint64 id, GError **error) {
+  return tg_store_query_int(s, "SELECT 1 FROM tickets WHERE id = ?", 0, error,
+                            "i", id) == 1;
+}
+
+static gboolean takes_part(const TgIngestContext *ctx, gint64 ticket,
+                           const char *address, GError **error) {
+  if (!address[0])
+    return FALSE;
+  if (is_staff(ctx, address))
+    return TRUE;
+  return tg_store_query_int(ctx->store,
+                            "SELECT 1 FROM participants WHERE ticket_id = ? "
+                            "AND address = ?",
+                            0, error, "is", ticket, address) == 1;
+}
+
+static gint64 by_reply_address(const TgIngestContext *ctx, const TgMail *m,
+                               GError **error) {
+  GPtrArray *lists[] = {m->to, m->cc};
+  for (guint i = 0; i < m->envelope_recipients->len; i++) {
+    const char *r = g_ptr_array_index(m->envelope_recipients, i);
+    gint64 id = tg_thread_parse_reply_address(r, ctx->support_addresses,
+                                              ctx->secret, NULL);
+    if (id && ticket_exists(ctx->store, id, error))
+      return id;
+  }
+  for (gsize l = 0; l < G_N_ELEMENTS(lists); l++)
+    for (guint i = 0; i < lists[l]->len; i++) {
+      TgAddress *a = g_ptr_array_index(lists[l], i);
+      gint64 id = tg_thread_parse_reply_address(a->address, ctx->support_addresses,
+                                                ctx->secret, NULL);
+      if (id && ticket_exists(ctx->store, id, error))
+        return id;
+    }
+  return 0;
+}
+
+static gint64 by_message_id(TgStore *s, const char *msgid, GError **error) {
+  if (!msgid || !msgid[0])
+    return 0;
+  gint64 id = tg_store_query_int(
+      s, "SELECT ticket_id FROM messages WHERE message_id = ? LIMIT 1", 0,
+      error, "s", msgid);
+  if (id)
+    return id;
+  return tg_store_query_int(
+      s, "SELECT ticket_id FROM outbound WHERE message_id = ? LIMIT 1", 0,
+      error, "s", msgid);
+}
+
+static gint64 by_references(const TgIngestContext *ctx, const TgMail *m,
+                            GError **error) {
+  gint64 id = by_message_id(ctx->store, m->in_reply_to, error);
+  /* Newest reference first: it names the message being answered. */
+  for (guint i = m->references->len; !id && i > 0; i--)
+    id = by_message_id(ctx->store, g_ptr_array_index(m->references, i - 1), error);
+  return id;
+}
+
+static char *addresses_json(GPtrArray *list) {
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_array(b);
+  for (guint i = 0; i < list->len; i++) {
+    TgAddress *a = g_ptr_array_index(list, i);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, a->name);
+    json_builder_set_member_name(b, "address");
+    json_builder_add_string_value(b, a->address);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  return json_to_string(root, FALSE);
+}
+
+static char *headers_text(const TgMail *m) {
+  GString *s = g_string_new(NULL);
+  for (guint i = 0; i < m->headers->len; i++) {
+    TgHeader *h = g_ptr_array_index(m->headers, i);
+    g_string_append_printf(s, "%s: %s\n", h->name, h->value);
+  }
+  return g_string_free(s, FALSE);
+}
+
+static char *join_ptrs(GPtrArray *a, const char *sep) {
+  GString *s = g_string_new(NULL);
+  for (guint i = 0; i < a->len; i++) {
+    if (i)
+      g_string_append(s, sep);
+    g_string_append(s, g_ptr_array_index(a, i));
+  }
+  return g_string_free(s, FALSE);
+}
+
+static gboolean add_participant(TgStore *s, gint64 ticket, const char *address,
+                                const char *role, GError **error) {
+  if (!address || !address[0])
+    return TRUE;
+  return tg_store_exec(s,
+                       "INSERT OR IGNORE INTO participants (ticket_id, address, "
+                       "role) VALUES (?, ?, ?)",
+                       error, "iss", ticket, address, role);
+}
+
+static gboolean store_message(const TgIngestContext *ctx, TgMail *m,
+                              gint64 ticket, const char *dedup, gint64 now,
+                              gint64 *row_r, GError **error) {
+  TgStore *s = ctx->store;
+  g_autofree char *to = addresses_json(m->to);
+  g_autofree char *cc = addresses_json(m->cc);
+  g_autofree char *headers = headers_text(m);
+  g_autofree char *rcpts = join_ptrs(m->envelope_recipients, ",");
+  g_autofree char *warnings = join_ptrs(m->warnings, "\n");
+  if (!tg_store_exec(s, "INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)",
+                     error, "sb", m->raw_sha256, m->raw))
+    return FALSE;
+  if (!tg_store_exec(
+          s,
+          "INSERT INTO messages (ticket_id, direction, spool_id, dedup_key, "
+          "message_id, date, from_name, from_address, to_json, cc_json, subject, "
+          "body, headers, envelope_sender, envelope_recipients, origin, "
+          "raw_sha256, size, warnings, created_at) "
+          "VALUES (?, 'in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          error, "isssisssssssssssisi", ticket, m->spool_id, dedup, m->message_id,
+          m->date ? m->date : now, m->from->name, m->from->address, to, cc,
+          m->subject, m->body, headers, m->envelope_sender, rcpts, m->origin,
+          m->raw_sha256, (gint64)g_bytes_get_size(m->raw), warnings, now))
+    return FALSE;
+  gint64 row = tg_store_last_insert_id(s);
+  for (guint i = 0; i < m->attachments->len; i++) {
+    TgAttachment *a = g_ptr_array_index(m->attachments, i);
+    if (!tg_store_exec(s, "INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)",
+                       error, "sb", a->sha256, a->content) ||
+        !tg_store_exec(s,
+                       "INSERT INTO attachments (message_id, filename, "
+                       "content_type, size, sha256) VALUES (?, ?, ?, ?, ?)",
+                       error, "issis", row, a->filename, a->content_type,
+                       (gint64)a->size, a->sha256))
+      return FALSE;
+  }
+  *row_r = row;
+  return TRUE;
+}
+
+static gboolean create_ticket(const TgIngestContext *ctx, TgMail *m,
+                              gint64 linked, gint64 now, gint64 *id_r,
+                              GError **error) {
+  TgStore *s = ctx->store;
+  g_autofree char *subject = tg_thread_clean_subject(m->subject, ctx->tag_prefix);
+  const char *requester = requester_address(m);
+  if (!tg_store_exec(s,
+                     "INSERT INTO tickets (subject, requester_name, "
+                     "requester_address, language, linked_ticket, created_at, "
+                     "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     error, "ssssnii", subject, m->from->name, requester,
+                     tg_ingest_language(m, ctx->default_language), linked, now,
+                     now))
+    return FALSE;
+  gint64 id = tg_store_last_insert_id(s);
+  g_autofree char *detail = g_strdup_printf("from %s: %s", requester, subject);
+  if (!add_participant(s, id, requester, "requester", error) ||
+      !tg_audit_add(s, id, now, requester, "created", detail, error))
+    return FALSE;
+  if (linked) {
+    g_autofree char *d1 = g_strdup_printf(
+        "tag of ticket %" G_GINT64_FORMAT " used by %s, who does not take part "
+        "in it: opened a linked ticket", linked, requester);
+    g_autofree char *d2 = g_strdup_printf(
+        "ticket %" G_GINT64_FORMAT " opened by %s links here", id, requester);
+    if (!tg_audit_add(s, id, now, "system", "linked", d1, error) ||
+        !tg_audit_add(s, linked, now, "system", "linked", d2, error))
+      return FALSE;
+  }
+  *id_r = id;
+  return TRUE;
+}
+
+static gboolean thread_and_store(const TgIngestContext *ctx, TgMail *m,
+                                 TgIngestResult *r, GError **error) {
+  TgStore *s = ctx->store;
+  gint64 now = tg_clock_now();
+  GError *e = NULL;
+#define CHECK_ERR() do { if (e) { g_propagate_error(error, e); return FALSE; } } while (0)
+
+  if (m->spool_id &&
+      tg_store_query_int(s, "SELECT ticket_id FROM messages WHERE spool_id = ?",
+                         0, &e, "s", m->spool_id)) {
+    r->outcome = TG_INGEST_REPLAYED;
+    r->ticket_id = tg_store_query_int(
+        s, "SELECT ticket_id FROM messages WHERE spool_id = ?", 0, &e, "s",
+        m->spool_id);
+    CHECK_ERR();
+    return TRUE;
+  }
+  CHECK_ERR();
+  g_autofree char *dedup = m->message_id
+                               ? g_strdup_printf("mid:%s", m->message_id)
+                               : g_strdup_printf("sha256:%s", m->raw_sha256);
+  gint64 dup = tg_store_query_int(
+      s, "SELECT ticket_id FROM messages WHERE dedup_key = ?", 0, &e, "s", dedup);
+  CHECK_ERR();
+  if (dup) {
+    r->outcome = TG_INGEST_DUPLICATE;
+    r->ticket_id = dup;
+    return TRUE;
+  }
+
+  const char *sender = requester_address(m);
+  gint64 ticket = by_reply_address(ctx, m, &e);
+  CHECK_ERR();
+  r->threaded_by = "reply-address";
+  gint64 tagged = 0;
+  if (!ticket) {
+    tagged = tg_thread_subject_tag(m->subject, ctx->tag_prefix);
+    if (tagged && !ticket_exists(s, tagged, &e))
+      tagged = 0;
+    CHECK_ERR();
+    if (tagged && takes_part(ctx, tagged, sender, &e)) {
+      ticket = tagged;
+      r->threaded_by = "tag";
+    }
+    CHECK_ERR();
+  }
+  if (!ticket) {
+    ticket = by_references(ctx, m, &e);
+    CHECK_ERR();
+    r->threaded_by = "references";
+    /* A stranger's tag is no proof, but a matching reference is. */
+    if (ticket && tagged && ticket != tagged)
+      ticket = 0;
+  }
+  if (ticket) {
+    r->outcome = TG_INGEST_APPENDED;
+    g_autofree char *detail = g_strdup_printf("message from %s (by %s)", sender,
+                                              r->threaded_by);
+    if (!tg_store_exec(s, "UPDATE tickets SET updated_at = ? WHERE id = ?", error,
+                       "ii", now, ticket) ||
+        !tg_audit_add(s, ticket, now, sender, "message", detail, error) ||
+        !add_participant(s, ticket, sender, is_staff(ctx, sender) ? "staff" : "cc",
+                         error))
+      return FALSE;
+    /* A customer writing into a closed matter reopens it. */
+    if (!is_staff(ctx, sender)) {
+      gint64 reopened = tg_store_query_int(
+          s, "SELECT 1 FROM tickets WHERE id = ? AND status IN ('resolved','closed')",
+          0, &e, "i", ticket);
+      CHECK_ERR();
+      if (reopened &&
+          (!tg_store_exec(s, "UPDATE tickets SET status = 'open' WHERE id = ?",
+                          error, "i", ticket) ||
+           !tg_audit_add(s, ticket, now, sender, "status", "reopened by customer mail",
+                         error)))
+        return FALSE;
+    }
+  } else {
+    r->outcome = TG_INGEST_CREATED;
+    r->threaded_by = "new";
+    r->linked_to = tagged;
+    if (!create_ticket(ctx, m, tagged, now, &ticket, error))
+      return FALSE;
+  }
+  for (guint i = 0; i < m->cc->len; i++) {
+    TgAddress *a = g_ptr_array_index(m->cc, i);
+    if (!tg_thread_is_support_address(a->address, ctx->support_addresses) &&
+        !add_participant(s, ticket, a->address, "cc", error))
+      return FALSE;
+  }
+  r->ticket_id = ticket;
+  return store_message(ctx, m, ticket, dedup, now, &r->message_row, error);
+#undef CHECK_ERR
+}
+
+gboolean tg_ingest_in_tx(const TgIngestContext *ctx, TgMail *mail,
+                         TgIngestResult *result, GError **error) {
+  memset(result, 0, sizeof *result);
+  if (!tg_store_exec(ctx->store, "SAVEPOINT ingest", error, NULL))
+    return FALSE;
+  if (!thread_and_store(ctx, mail, result, error)) {
+    tg_store_exec(ctx->store, "ROLLBACK TO ingest", NULL, NULL);
+    tg_store_exec(ctx->store, "RELEASE ingest", NULL, NULL);
+    return FALSE;
+  }
+  return tg_store_exec(ctx->store, "RELEASE ingest", error, NULL);
+}
+
+gboolean tg_ingest(const TgIngestContext *ctx, TgMail *mail,
+                   TgIngestResult *result, GError **error) {
+  if (!tg_store_begin(ctx->store, error))
+    return FALSE;
+  if (!tg_ingest_in_tx(ctx, mail, result, error)) {
+    tg_store_rollback(ctx->store);
+    return FALSE;
+  }
+  return tg_store_commit(ctx->store, error);
+}

@@ -1,0 +1,60 @@
+/* ingest.h - one parsed message into the store: thread, then record.
+ *
+ * Everything happens in one IMMEDIATE transaction: the message, its
+ * attachments (content stored once by SHA-256), the ticket it opens or
+ * joins, participants, and an audit event per change.  The spool id is
+ * UNIQUE, so replaying a spool entry after a crash is a no-op
+ * (TG_INGEST_REPLAYED); a Message-ID seen before (or, without one, the
+ * same raw bytes) is a duplicate, stored once (TG_INGEST_DUPLICATE).
+ *
+ * Threading order: a signed reply address among the envelope recipients,
+ * To and Cc; the subject tag, when the sender already takes part in that
+ * ticket; In-Reply-To/References matching a stored or sent Message-ID.
+ * A tag from anyone else opens a new ticket linked to the tagged one.
+ *
+ * Errors: TG_STORE_ERROR_TEMP (retry later) or TG_STORE_ERROR_FAILED.
+ */
+#ifndef TG_INGEST_H
+#define TG_INGEST_H
+
+#include "tickets/mail.h"
+#include "tickets/store.h"
+
+typedef struct {
+  TgStore *store;
+  GBytes *secret;
+  const char *tag_prefix;
+  char *const *support_addresses;
+  char *const *staff_addresses;
+  const char *default_language;
+} TgIngestContext;
+
+typedef enum {
+  TG_INGEST_CREATED,
+  TG_INGEST_APPENDED,
+  TG_INGEST_DUPLICATE,
+  TG_INGEST_REPLAYED,
+} TgIngestOutcome;
+
+typedef struct {
+  TgIngestOutcome outcome;
+  gint64 ticket_id;
+  gint64 message_row;
+  gint64 linked_to;     /* ticket a stranger's tag pointed at, or 0 */
+  const char *threaded_by; /* "reply-address", "tag", "references", "new" */
+} TgIngestResult;
+
+gboolean tg_ingest(const TgIngestContext *ctx, TgMail *mail,
+                   TgIngestResult *result, GError **error);
+
+/* The same inside the caller's transaction (group commit): a SAVEPOINT
+ * undoes this message alone when it fails. */
+gboolean tg_ingest_in_tx(const TgIngestContext *ctx, TgMail *mail,
+                         TgIngestResult *result, GError **error);
+
+const char *tg_ingest_outcome_name(TgIngestOutcome o);
+
+/* "ja" or the default: from the charset label and the script of the text. */
+const char *tg_ingest_language(const TgMail *mail, const char *fallback);
+
+#endif

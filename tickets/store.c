@@ -1,0 +1,242 @@
+/* store.c - SQLite connection, migrations and statement cache (store.h).
+ *
+ * DIAGNOSTICS: errors carry SQLite's message and the statement's purpose.
+ */
+#include "tickets/store.h"
+#include "tickets/store_schema.h"
+
+#include <string.h>
+
+struct TgStore {
+  sqlite3 *db;
+  GHashTable *stmts; /* sql text (borrowed, static) -> sqlite3_stmt* */
+  gboolean in_tx;
+};
+
+G_DEFINE_QUARK(tg-store-error-quark, tg_store_error)
+
+gboolean tg_store_fail(TgStore *s, int rc, const char *what, GError **error) {
+  int primary = rc & 0xff;
+  gboolean temp = primary == SQLITE_BUSY || primary == SQLITE_LOCKED ||
+                  primary == SQLITE_FULL || primary == SQLITE_IOERR ||
+                  primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN ||
+                  primary == SQLITE_PROTOCOL || primary == SQLITE_NOMEM;
+  g_set_error(error, TG_STORE_ERROR,
+              temp ? TG_STORE_ERROR_TEMP : TG_STORE_ERROR_FAILED,
+              "%s: %s (sqlite %d)", what,
+              s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), rc);
+  return FALSE;
+}
+
+static void stmt_finalize(gpointer p) { sqlite3_finalize(p); }
+
+static gboolean exec_sql(TgStore *s, const char *sql, GError **error) {
+  int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    return tg_store_fail(s, rc, sql, error);
+  return TRUE;
+}
+
+static gboolean migrate(TgStore *s, GError **error) {
+  int version = tg_store_schema_version(s);
+  guint n = tg_store_schema_count();
+  if (version > (int)n) {
+    g_set_error(error, TG_STORE_ERROR, TG_STORE_ERROR_FAILED,
+                "database schema version %d is newer than this ticketgate "
+                "(%u): refusing to touch it",
+                version, n);
+    return FALSE;
+  }
+  for (guint v = (guint)version; v < n; v++) {
+    if (!tg_store_begin(s, error))
+      return FALSE;
+    /* Another process may have migrated while we waited for the lock. */
+    if (tg_store_schema_version(s) > (int)v) {
+      tg_store_rollback(s);
+      continue;
+    }
+    g_autofree char *bump = g_strdup_printf("PRAGMA user_version = %u", v + 1);
+    if (!exec_sql(s, tg_store_schema_step(v), error) ||
+        !exec_sql(s, bump, error)) {
+      tg_store_rollback(s);
+      return FALSE;
+    }
+    if (!tg_store_commit(s, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+TgStore *tg_store_open(const char *path, guint busy_ms, GError **error) {
+  TgStore *s = g_new0(TgStore, 1);
+  s->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, stmt_finalize);
+  int rc = sqlite3_open_v2(path, &s->db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                               SQLITE_OPEN_NOMUTEX,
+                           NULL);
+  if (rc != SQLITE_OK) {
+    tg_store_fail(s, rc, path, error);
+    tg_store_free(s);
+    return NULL;
+  }
+  sqlite3_extended_result_codes(s->db, 1);
+  sqlite3_busy_timeout(s->db, (int)busy_ms);
+  if (!exec_sql(s, "PRAGMA journal_mode=WAL", error) ||
+      !exec_sql(s, "PRAGMA synchronous=FULL", error) ||
+      !exec_sql(s, "PRAGMA foreign_keys=ON", error) ||
+      !migrate(s, error)) {
+    tg_store_free(s);
+    return NULL;
+  }
+  return s;
+}
+
+void tg_store_free(TgStore *s) {
+  if (!s)
+    return;
+  g_hash_table_unref(s->stmts);
+  sqlite3_close(s->db);
+  g_free(s);
+}
+
+sqlite3 *tg_store_db(TgStore *s) { return s->db; }
+
+int tg_store_schema_version(TgStore *s) {
+  sqlite3_stmt *st;
+  int v = 0;
+  if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return v;
+}
+
+gboolean tg_store_begin(TgStore *s, GError **error) {
+  if (!exec_sql(s, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  s->in_tx = TRUE;
+  return TRUE;
+}
+
+gboolean tg_store_commit(TgStore *s, GError **error) {
+  int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+  if (rc != SQLITE_OK) {
+    tg_store_fail(s, rc, "COMMIT", error);
+    tg_store_rollback(s);
+    return FALSE;
+  }
+  s->in_tx = FALSE;
+  return TRUE;
+}
+
+void tg_store_rollback(TgStore *s) {
+  if (!sqlite3_get_autocommit(s->db))
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  s->in_tx = FALSE;
+}
+
+static sqlite3_stmt *prepare_va(TgStore *s, const char *sql, GError **error,
+                                const char *fmt, va_list ap) {
+  sqlite3_stmt *st = g_hash_table_lookup(s->stmts, sql);
+  if (!st) {
+    int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+                                NULL);
+    if (rc != SQLITE_OK) {
+      tg_store_fail(s, rc, sql, error);
+      return NULL;
+    }
+    g_hash_table_insert(s->stmts, (gpointer)sql, st);
+  }
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  int i = 1;
+  for (const char *f = fmt ? fmt : ""; *f; f++, i++) {
+    switch (*f) {
+    case 's': {
+      const char *v = va_arg(ap, const char *);
+      if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+      else
+        sqlite3_bind_null(st, i);
+      break;
+    }
+    case 'i':
+      sqlite3_bind_int64(st, i, va_arg(ap, gint64));
+      break;
+    case 'n': { /* an id where 0 means none */
+      gint64 v = va_arg(ap, gint64);
+      if (v)
+        sqlite3_bind_int64(st, i, v);
+      else
+        sqlite3_bind_null(st, i);
+      break;
+    }
+    case 'b': {
+      GBytes *b = va_arg(ap, GBytes *);
+      gsize len;
+      const void *d = g_bytes_get_data(b, &len);
+      sqlite3_bind_blob64(st, i, d ? d : "", len, SQLITE_STATIC);
+      break;
+    }
+    default:
+      g_error("tg_store_prepare: bad format character '%c'", *f);
+    }
+  }
+  return st;
+}
+
+sqlite3_stmt *tg_store_prepare(TgStore *s, const char *sql, GError **error,
+                               const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  sqlite3_stmt *st = prepare_va(s, sql, error, fmt, ap);
+  va_end(ap);
+  return st;
+}
+
+int tg_store_step(TgStore *s, sqlite3_stmt *st, GError **error) {
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+    return rc;
+  tg_store_fail(s, rc, sqlite3_sql(st), error);
+  sqlite3_reset(st);
+  return -1;
+}
+
+gboolean tg_store_exec(TgStore *s, const char *sql, GError **error,
+                       const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  sqlite3_stmt *st = prepare_va(s, sql, error, fmt, ap);
+  va_end(ap);
+  if (!st)
+    return FALSE;
+  int rc = tg_store_step(s, st, error);
+  sqlite3_reset(st);
+  return rc != -1;
+}
+
+gint64 tg_store_query_int(TgStore *s, const char *sql, gint64 def,
+                          GError **error, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  sqlite3_stmt *st = prepare_va(s, sql, error, fmt, ap);
+  va_end(ap);
+  if (!st)
+    return def;
+  gint64 v = def;
+  int rc = tg_store_step(s, st, error);
+  if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  return v;
+}
+
+gint64 tg_store_last_insert_id(TgStore *s) {
+  return sqlite3_last_insert_rowid(s->db);
+}
+
+const char *tg_store_col_text(sqlite3_stmt *st, int col) {
+  const unsigned char *t = sqlite3_column_text(st, col);
+  return t ? (const char *)t : "";
+}

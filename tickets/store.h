@@ -1,0 +1,66 @@
+/* store.h - the SQLite store: connection, schema migrations, statements.
+ *
+ * One TgStore is one connection in WAL mode with synchronous=FULL (a
+ * commit survives power loss: the spool entry is retired right after it),
+ * foreign keys on, and a busy timeout.  The schema is versioned with
+ * PRAGMA user_version; tg_store_open() applies missing migrations in one
+ * transaction each.  SQL only through prepared statements, cached per
+ * connection (tg_store_stmt), with values bound by tg_store_bind().
+ *
+ * Errors: TG_STORE_ERROR_TEMP for what time can fix (busy past the
+ * timeout, locked, disk full, I/O error, read-only file), so the caller
+ * answers 4xx / exits 75 and the message is retried; TG_STORE_ERROR_FAILED
+ * for everything else.
+ */
+#ifndef TG_STORE_H
+#define TG_STORE_H
+
+#include <glib.h>
+#include <sqlite3.h>
+
+G_BEGIN_DECLS
+
+#define TG_STORE_ERROR (tg_store_error_quark())
+GQuark tg_store_error_quark(void);
+typedef enum { TG_STORE_ERROR_TEMP, TG_STORE_ERROR_FAILED } TgStoreErrorCode;
+
+typedef struct TgStore TgStore;
+
+/* (transfer full) */
+TgStore *tg_store_open(const char *path, guint busy_timeout_ms, GError **error);
+void tg_store_free(TgStore *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TgStore, tg_store_free)
+
+sqlite3 *tg_store_db(TgStore *store);
+int tg_store_schema_version(TgStore *store);
+
+/* BEGIN IMMEDIATE: writers queue up at the start, not at commit. */
+gboolean tg_store_begin(TgStore *store, GError **error);
+gboolean tg_store_commit(TgStore *store, GError **error);
+void tg_store_rollback(TgStore *store);
+
+/* A cached, reset statement for SQL, with ARGS bound by FMT:
+ *   's' const char* (NULL binds NULL)  'i' gint64  'n' gint64, 0 binds NULL
+ *   'b' GBytes* (blob)
+ * (transfer none) - valid until the next call with the same SQL. */
+sqlite3_stmt *tg_store_prepare(TgStore *store, const char *sql, GError **error,
+                               const char *fmt, ...);
+/* Runs a statement that returns no rows. */
+gboolean tg_store_exec(TgStore *store, const char *sql, GError **error,
+                       const char *fmt, ...);
+/* Steps; returns SQLITE_ROW / SQLITE_DONE, or -1 with ERROR set. */
+int tg_store_step(TgStore *store, sqlite3_stmt *stmt, GError **error);
+/* First column of the first row as an integer, or DEFAULT_VALUE. */
+gint64 tg_store_query_int(TgStore *store, const char *sql, gint64 default_value,
+                          GError **error, const char *fmt, ...);
+
+/* Sets ERROR from the connection's last failure, classifying TEMP. */
+gboolean tg_store_fail(TgStore *store, int rc, const char *what, GError **error);
+
+gint64 tg_store_last_insert_id(TgStore *store);
+
+/* Text of column COL, never NULL ("" for NULL).  (transfer none) */
+const char *tg_store_col_text(sqlite3_stmt *stmt, int col);
+
+G_END_DECLS
+#endif
