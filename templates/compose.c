@@ -89,8 +89,8 @@ header_name_ok(const char *name)
   return TRUE;
 }
 
-static gboolean
-header_owned(const char *name)
+gboolean
+compose_header_owned(const char *name)
 {
   if (g_ascii_strncasecmp(name, "content-", 8) == 0)
     return TRUE;
@@ -242,7 +242,7 @@ compose_message_build(const ComposeMessage *m, GError **error)
       g_set_error(error, COMPOSE_ERROR, COMPOSE_ERROR_INVALID, "bad header name '%s'", name ? name : "(null)");
       return NULL;
     }
-    if (header_owned(name)) {
+    if (compose_header_owned(name)) {
       g_set_error(error, COMPOSE_ERROR, COMPOSE_ERROR_INVALID,
                   "header '%s' is set by the gateway, not by a template", name);
       return NULL;

@@ -21,6 +21,7 @@
  *   compose_message_serialize()  GMimeMessage -> bytes (LF or CRLF)
  *   compose_message_to_bytes()   both in one call
  *   compose_header_sanitize()    the header-value cleaning used by all of them
+ *   compose_header_owned()       is this a header the composer sets itself?
  *
  * DIAGNOSTICS
  *   COMPOSE_ERROR_INVALID for a missing or malformed From/To address, a header
@@ -103,5 +104,9 @@ GBytes *compose_message_to_bytes(const ComposeMessage *m, gboolean crlf, GError 
  * (C0 incl. CR/LF/TAB, DEL, C1, U+2028/2029) replaced by a space, runs of
  * blanks collapsed and both ends trimmed.  NULL gives "". */
 char *compose_header_sanitize(const char *value);
+
+/* TRUE for headers the composer sets itself (From, To, Subject, Date,
+ * Message-ID, Content-*, …): templates may not set them as extra headers. */
+gboolean compose_header_owned(const char *name);
 
 G_END_DECLS
