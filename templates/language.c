@@ -1,0 +1,95 @@
+/*
+ * language — language of a customer message.  Contract: language.h.
+ */
+#include "templates/language.h"
+
+#include <string.h>
+
+char *
+language_normalize(const char *tag)
+{
+  if (!tag)
+    return NULL;
+  while (*tag == ' ' || *tag == '\t')
+    tag++;
+  gsize n = 0;
+  while (g_ascii_isalpha(tag[n]))
+    n++;
+  if (n < 2 || n > 3 || (tag[n] && tag[n] != '-' && tag[n] != '_' && tag[n] != ',' && tag[n] != ' ' &&
+                         tag[n] != ';'))
+    return NULL;
+  return g_ascii_strdown(tag, n);
+}
+
+static gboolean
+charset_japanese(const char *cs)
+{
+  static const char *const names[] = {
+    "iso-2022-jp", "shift_jis", "shift-jis", "sjis", "x-sjis", "cp932", "windows-31j",
+    "euc-jp", "x-euc-jp", "ms932", NULL,
+  };
+  if (!cs)
+    return FALSE;
+  if (g_ascii_strncasecmp(cs, "iso-2022-jp", 11) == 0)  /* -1, -2, -3 */
+    return TRUE;
+  for (int i = 0; names[i]; i++)
+    if (g_ascii_strcasecmp(cs, names[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+typedef struct {
+  guint kana, kanji, latin;
+} Counts;
+
+static void
+count_script(const char *text, gsize len, Counts *c)
+{
+  const char *p = text, *end = text + MIN(len, LANGUAGE_SCAN_MAX);
+  gboolean line_start = TRUE, quoted = FALSE;
+  while (p < end) {
+    gunichar ch = g_utf8_get_char_validated(p, end - p);
+    if (ch == (gunichar)-1 || ch == (gunichar)-2) {
+      p++;
+      continue;
+    }
+    if (line_start)
+      quoted = ch == '>' || ch == 0xFF1E;  /* ">" or fullwidth ">" */
+    line_start = ch == '\n';
+    p = g_utf8_next_char(p);
+    if (quoted)
+      continue;
+    if ((ch >= 0x3041 && ch <= 0x309F) || (ch >= 0x30A0 && ch <= 0x30FF) || (ch >= 0xFF66 && ch <= 0xFF9F))
+      c->kana++;
+    else if ((ch >= 0x4E00 && ch <= 0x9FFF) || (ch >= 0x3400 && ch <= 0x4DBF))
+      c->kanji++;
+    else if (g_ascii_isalpha(ch))
+      c->latin++;
+  }
+}
+
+const char *
+language_detect(const char *charset, const char *content_language, const char *text, gssize len,
+                const char *fallback)
+{
+  g_autofree char *cl = language_normalize(content_language);
+  if (cl && strcmp(cl, "ja") == 0)
+    return "ja";
+  if (cl && strcmp(cl, "en") == 0)
+    return "en";
+
+  Counts c = {0};
+  if (text)
+    count_script(text, len < 0 ? strlen(text) : (gsize)len, &c);
+  guint ja = c.kana + c.kanji;
+  gboolean ja_share = ja * 100 >= (ja + c.latin) * 15;  /* at least 15% of the letters */
+  if (c.kana > 0 && ja_share)
+    return "ja";
+  if (c.latin >= 20 && !ja_share)
+    return "en";
+  if (charset_japanese(charset))
+    return "ja";
+  if (c.latin > 0 && !ja_share)
+    return "en";
+  return fallback;
+}
