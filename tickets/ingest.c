@@ -321,7 +321,12 @@ static gboolean thread_and_store(const TgIngestContext *ctx, TgMail *m,
       return FALSE;
   }
   r->ticket_id = ticket;
-  return store_message(ctx, m, ticket, dedup, now, &r->message_row, error);
+  if (!store_message(ctx, m, ticket, dedup, now, &r->message_row, error))
+    return FALSE;
+  /* Classification (rules) and notification (acks, outbound queue) hook in
+   * here, inside the same transaction, so a crash never separates a ticket
+   * change from the notice it causes. */
+  return TRUE;
 #undef CHECK_ERR
 }
 
