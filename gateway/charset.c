@@ -220,19 +220,29 @@ static gboolean all_ascii(const char *data, gsize len) {
   return TRUE;
 }
 
-/* Share of non-ASCII characters that are kana or CJK ideographs, in %. */
-static guint japanese_share(const char *utf8) {
+/* Whether decoded text reads as Japanese: most non-ASCII characters are
+ * kana or CJK, and they come as Japanese does - with kana, or in runs.
+ * Latin-1 read as Shift_JIS gives lone ideographs between ASCII letters
+ * ("Forma\xe7\xe3o" -> "Forma鈬o"), which this rejects. */
+static gboolean looks_japanese(const char *utf8) {
   guint non_ascii = 0, japanese = 0;
+  gboolean kana = FALSE, run = FALSE, prev_cjk = FALSE;
   for (const char *p = utf8; *p; p = g_utf8_next_char(p)) {
     gunichar c = g_utf8_get_char(p);
+    gboolean cjk = (c >= 0x3000 && c <= 0x30FF) || (c >= 0x4E00 && c <= 0x9FFF) ||
+                   (c >= 0xFF01 && c <= 0xFF5E);
+    if (c >= 0x3040 && c <= 0x30FF)
+      kana = TRUE;
+    if (cjk && prev_cjk)
+      run = TRUE;
+    prev_cjk = cjk;
     if (c < 0x80)
       continue;
     non_ascii++;
-    if ((c >= 0x3000 && c <= 0x30FF) || (c >= 0x4E00 && c <= 0x9FFF) ||
-        (c >= 0xFF01 && c <= 0xFF5E))
+    if (cjk)
       japanese++;
   }
-  return non_ascii ? japanese * 100 / non_ascii : 0;
+  return non_ascii && japanese * 100 / non_ascii >= 60 && (kana || run);
 }
 
 const char *tg_charset_guess(const char *data, gsize len) {
@@ -241,16 +251,16 @@ const char *tg_charset_guess(const char *data, gsize len) {
   if (has_jis_escape(data, len))
     return "ISO-2022-JP";
   g_autofree char *euc = strict_decode("EUC-JP", data, len);
-  if (euc && japanese_share(euc) >= 60)
+  if (euc && looks_japanese(euc))
     return "EUC-JP";
   g_autofree char *sjis = strict_decode("CP932", data, len);
-  if (sjis && japanese_share(sjis) >= 60)
+  if (sjis && looks_japanese(sjis))
     return "CP932";
   return "WINDOWS-1252";
 }
 
 typedef enum { CS_OTHER, CS_UTF8, CS_LATIN, CS_JIS, CS_SJIS, CS_CP932,
-               CS_EUCJP, CS_KR, CS_GB, CS_GUESS } CharsetKind;
+               CS_EUCJP, CS_KR, CS_GB, CS_BIG5, CS_GUESS } CharsetKind;
 
 static CharsetKind classify(const char *lower) {
   static const struct { const char *name; CharsetKind kind; } table[] = {
@@ -274,6 +284,8 @@ static CharsetKind classify(const char *lower) {
       {"korean", CS_KR}, {"cp949", CS_KR}, {"windows-949", CS_KR},
       {"gb2312", CS_GB}, {"gbk", CS_GB}, {"x-gbk", CS_GB}, {"cp936", CS_GB},
       {"euc-cn", CS_GB}, {"gb18030", CS_GB}, {"x-gb2312", CS_GB},
+      {"big5", CS_BIG5}, {"big5-hkscs", CS_BIG5}, {"cp950", CS_BIG5},
+      {"x-x-big5", CS_BIG5},
       {"unknown-8bit", CS_GUESS}, {"x-unknown", CS_GUESS},
       {"8bit", CS_GUESS}, {"default", CS_GUESS}, {"", CS_GUESS},
   };
@@ -369,6 +381,10 @@ char *tg_charset_decode(const char *label, const char *data, gsize len,
   case CS_GB:
     *used = "GB18030";
     s = iconv_decode("GB18030", data, len, replaced);
+    return s ? s : decode_utf8(data, len, replaced);
+  case CS_BIG5:
+    *used = "BIG5-HKSCS"; /* superset of Big5 and CP950 */
+    s = iconv_decode("BIG5-HKSCS", data, len, replaced);
     return s ? s : decode_utf8(data, len, replaced);
   case CS_LATIN:
     *used = "WINDOWS-1252";

@@ -24,6 +24,7 @@ typedef struct {
   gboolean nesting_overflow;
   GString *plain;   /* text/plain bodies, in order */
   GString *html;    /* text/html bodies, used when no plain text exists */
+  const char *header_hint; /* body charset, for raw 8-bit header text */
 } Walk;
 
 void tg_mail_parse_init(void) {
@@ -48,7 +49,7 @@ static void on_parser_warning(gint64 offset, GMimeParserWarning code,
 static char *decode_header(Walk *w, const char *name, const char *raw,
                            gboolean phrase) {
   guint replaced = 0;
-  char *v = tg_rfc2047_decode(raw, phrase, &replaced);
+  char *v = tg_rfc2047_decode(raw, phrase, w->header_hint, &replaced);
   if (replaced)
     tg_mail_warn(w->mail, "header %s: %u undecodable byte(s) kept as U+FFFD",
                  name, replaced);
@@ -407,6 +408,9 @@ TgMail *tg_mail_parse(GBytes *raw, const TgParseLimits *limits,
                 header_count, limits->header_count);
     goto out;
   }
+  GMimeObject *text_part = g_mime_message_get_body(message);
+  if (text_part)
+    w.header_hint = g_mime_object_get_content_type_parameter(text_part, "charset");
   collect_headers(&w, opts, message);
   GMimeObject *body = g_mime_message_get_mime_part(message);
   if (body)

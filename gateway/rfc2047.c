@@ -17,6 +17,7 @@ typedef struct {
   gboolean in_quotes;       /* inside a quoted-string of the plain text */
   char *run_charset;        /* charset of the pending encoded run */
   GByteArray *run;          /* decoded bytes of the pending encoded run */
+  const char *hint;         /* charset for raw 8-bit text, or NULL */
   guint *replaced;
 } Decoder;
 
@@ -91,7 +92,9 @@ static void emit_plain(Decoder *d, const char *p, gsize len) {
     if (p[i] == '"' && (i == 0 || p[i - 1] != '\\'))
       d->in_quotes = !d->in_quotes;
   }
-  char *text = tg_charset_decode(NULL, p, len, d->replaced, NULL);
+  /* Valid UTF-8 is UTF-8 (RFC 6532) whatever the body says. */
+  const char *label = g_utf8_validate_len(p, len, NULL) ? "utf-8" : d->hint;
+  char *text = tg_charset_decode(label, p, len, d->replaced, NULL);
   for (char *c = text; *c; c++)
     if ((guchar)*c < 0x20 || *c == 0x7F)
       *c = ' ';
@@ -133,11 +136,13 @@ static gsize parse_word(const char *p, const char *end, char **charset_r,
   return (gsize)(close + 2 - p);
 }
 
-char *tg_rfc2047_decode(const char *raw, gboolean phrase, guint *replaced_r) {
+char *tg_rfc2047_decode(const char *raw, gboolean phrase, const char *hint,
+                        guint *replaced_r) {
   guint replaced_local = 0;
   Decoder d = {
       .out = g_string_new(NULL),
       .phrase = phrase,
+      .hint = hint,
       .run = g_byte_array_new(),
       .replaced = replaced_r ? replaced_r : &replaced_local,
   };

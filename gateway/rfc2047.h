@@ -15,7 +15,10 @@
 
 #include <glib.h>
 
-/* (transfer full) valid UTF-8, unfolded.  *REPLACED_R counts U+FFFD added. */
-char *tg_rfc2047_decode(const char *raw, gboolean phrase, guint *replaced_r);
+/* (transfer full) valid UTF-8, unfolded.  *REPLACED_R counts U+FFFD added.
+ * HINT (may be NULL) is the charset to try first for raw 8-bit text
+ * outside encoded words: mailers that send it use their body charset. */
+char *tg_rfc2047_decode(const char *raw, gboolean phrase, const char *hint,
+                        guint *replaced_r);
 
 #endif
