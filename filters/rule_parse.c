@@ -94,6 +94,7 @@ typedef struct {
   GPtrArray *rules;
   GPtrArray *diags;
   TgRule *rule;        /* rule being filled, already in rules */
+  guint rule_diags;    /* diags->len when the rule started */
   TgRuleCond *block;   /* open `when any` block, already in rule->conds */
   gsize block_indent;
   /* the current line */
@@ -736,7 +737,9 @@ finish_rule(Parser *p)
     check_captures(p, r, a, a->reason, a->reason_col);
     stops |= a->kind == TG_ACT_STOP;
   }
-  if (r->actions->len == 0)
+  /* A rule with errors already has the admin's attention; "no actions" would
+   * only repeat a failed action line. */
+  if (r->actions->len == 0 && p->diags->len == p->rule_diags)
     g_ptr_array_add(p->diags, tg_rule_diag_new(TG_RULE_DIAG_WARNING, p->file, r->line, r->col,
                                                "rule \"%s\" has no actions", r->name));
   /* A field named by a positive top-level match must be present, so a
@@ -761,6 +764,7 @@ parse_rule_header(Parser *p, gsize at)
   r->actions = g_ptr_array_new_with_free_func((GDestroyNotify)tg_rule_act_free);
   g_ptr_array_add(p->rules, r);
   p->rule = r;
+  p->rule_diags = p->diags->len;
   skip_ws(p);
   if (p->pos >= p->len || p->line[p->pos] != '"') {
     g_autofree char *here = describe_here(p);
