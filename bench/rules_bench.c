@@ -9,7 +9,7 @@
  * without the literal prefilter.  Prints a Markdown table of microseconds per
  * message.  Deterministic (fixed seed), so runs are comparable.
  *
- *   rules_bench [--rules N] [--messages N] [--seed N]
+ *   rules_bench [--rules N] [--messages N] [--seed N] [--mode N]
  */
 #include "filters/rules.h"
 
@@ -199,11 +199,12 @@ message_clear(Message *m)
 int
 main(int argc, char **argv)
 {
-  gint n_rules = 1000, n_messages = 10000, seed = 42;
+  gint n_rules = 1000, n_messages = 10000, seed = 42, only_mode = -1;
   GOptionEntry entries[] = {
     { "rules", 0, 0, G_OPTION_ARG_INT, &n_rules, "number of generated rules", "N" },
     { "messages", 0, 0, G_OPTION_ARG_INT, &n_messages, "number of synthetic messages", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "random seed", "N" },
+    { "mode", 0, 0, G_OPTION_ARG_INT, &only_mode, "run only mode N (0-3), for profiling", "N" },
     { NULL },
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("- benchmark the rule engine");
@@ -253,6 +254,8 @@ main(int argc, char **argv)
   };
   guint64 reference = 0;
   for (gsize m = 0; m < G_N_ELEMENTS(modes); m++) {
+    if (only_mode >= 0 && (gsize)only_mode != m)
+      continue;
     guint64 matched = 0, warnings = 0;
     t0 = g_get_monotonic_time();
     for (gint i = 0; i < n_messages; i++) {
@@ -265,7 +268,7 @@ main(int argc, char **argv)
     gint64 us = g_get_monotonic_time() - t0;
     printf("| %s | %.2f | %.3f |\n", modes[m].name, (double)us / n_messages, (double)matched / n_messages);
     fflush(stdout);
-    if (m == 0)
+    if (m == 0 || only_mode >= 0)
       reference = matched;
     else if (matched != reference) {
       fprintf(stderr, "rules_bench: mode \"%s\" matched %" G_GUINT64_FORMAT " rules, expected %" G_GUINT64_FORMAT "\n",

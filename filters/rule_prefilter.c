@@ -111,6 +111,34 @@ tg_rule_prefilter_pass(const TgRulePrefilter *pf, const guint8 *bits)
   return FALSE;
 }
 
+void
+tg_rule_prefilter_flatten(const TgRulePrefilter *pf, GArray *out)
+{
+  guint32 n = pf->n_branches;
+  g_array_append_val(out, n);
+  for (guint b = 0; b < pf->n_branches; b++) {
+    guint32 len = pf->branch_len[b];
+    g_array_append_val(out, len);
+    g_array_append_vals(out, pf->hashes[b], len);
+  }
+}
+
+gboolean
+tg_rule_prefilter_pass_flat(const guint32 *flat, const guint8 *bits)
+{
+  guint32 n = *flat++;
+  for (guint32 b = 0; b < n; b++) {
+    guint32 len = *flat++;
+    guint32 i = 0;
+    while (i < len && ((bits[flat[i] >> 3] >> (flat[i] & 7)) & 1))
+      i++;
+    if (i == len)
+      return TRUE;
+    flat += len;
+  }
+  return FALSE;
+}
+
 /* ---- literal extraction ------------------------------------------------- */
 
 typedef struct {

@@ -52,6 +52,10 @@ void tg_rule_prefilter_free(TgRulePrefilter *pf);
 /* Fold text (ASCII lower, U+212A->k, U+017F->s) and set its trigram bits. */
 void tg_rule_prefilter_add_text(guint8 *bits, TgRuleField field, const char *text, gsize len);
 gboolean tg_rule_prefilter_pass(const TgRulePrefilter *pf, const guint8 *bits);
+/* Append pf to out as [n_branches, (n_hashes, hash...)...] so that the
+ * per-rule gate check of a whole ruleset walks one contiguous array. */
+void tg_rule_prefilter_flatten(const TgRulePrefilter *pf, GArray *out);
+gboolean tg_rule_prefilter_pass_flat(const guint32 *flat, const guint8 *bits);
 
 /* ---- patterns (rule_regex.c) ------------------------------------------- */
 
@@ -153,7 +157,14 @@ struct TgRuleset {
   pcre2_jit_stack *jit_stack;
   gboolean jit_ok;
   guint8 *pf_bits;  /* prefilter scratch: one bitset shared by all fields */
+  /* Per rule, one positive prefiltered condition acts as the rule's gate,
+   * flattened into gate[] (TG_RULE_NO_GATE: the rule has none). */
+  guint32 *gate_at;
+  guint8 *gate_field;
+  GArray *gate;     /* guint32 */
 };
+
+#define TG_RULE_NO_GATE G_MAXUINT32
 
 /* ---- parser (rule_parse.c) and lint (rule_lint.c) ----------------------- */
 

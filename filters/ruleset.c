@@ -30,6 +30,9 @@ tg_ruleset_unref(TgRuleset *rs)
   pcre2_match_context_free(rs->mctx);
   pcre2_jit_stack_free(rs->jit_stack);
   g_free(rs->pf_bits);
+  g_free(rs->gate_at);
+  g_free(rs->gate_field);
+  g_array_unref(rs->gate);
   g_free(rs);
 }
 

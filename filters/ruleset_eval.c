@@ -144,19 +144,25 @@ field_utf8_ok(Eval *e, TgRuleField f)
   return !(e->utf_bad & bit);
 }
 
-static gboolean
-prefilter_pass(Eval *e, const TgRuleCond *c)
+static void
+prefilter_build(Eval *e, TgRuleField field)
 {
-  guint32 bit = 1u << c->field;
+  guint32 bit = 1u << field;
   if (!(e->pf_built & bit)) {
     e->pf_built |= bit;
     const char *s;
     gsize len, it = 0;
     /* All values of the field (all headers, not just this name): a superset
      * is still a correct prefilter, and it is built once per message. */
-    while (field_value(e->in, c->field, NULL, &it, &s, &len))
-      tg_rule_prefilter_add_text(e->rs->pf_bits, c->field, s, len);
+    while (field_value(e->in, field, NULL, &it, &s, &len))
+      tg_rule_prefilter_add_text(e->rs->pf_bits, field, s, len);
   }
+}
+
+static gboolean
+prefilter_pass(Eval *e, const TgRuleCond *c)
+{
+  prefilter_build(e, c->field);
   return tg_rule_prefilter_pass(c->re->pf, e->rs->pf_bits);
 }
 
@@ -360,20 +366,30 @@ void
 tg_ruleset_eval_full(TgRuleset *rs, const TgRuleInput *in, TgRuleEvalFlags flags,
                      TgRuleResult **result_r)
 {
+  /* Measure the body once, not once per body condition. */
+  TgRuleInput local = *in;
+  if (local.body != NULL && local.body_len < 0)
+    local.body_len = (gssize)strlen(local.body);
   Eval e = {
     .rs = rs,
-    .in = in,
+    .in = &local,
     .flags = flags,
     .res = tg_rule_result_new(),
-    .present = present_fields(in),
+    .present = present_fields(&local),
     .caps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free),
   };
-  if (!(flags & TG_RULE_EVAL_NO_PREFILTER))
+  gboolean prefilter = !(flags & TG_RULE_EVAL_NO_PREFILTER);
+  if (prefilter)
     memset(rs->pf_bits, 0, (1u << TG_PREFILTER_BITS) / 8);
   for (guint i = 0; i < rs->rules->len && !e.res->stopped; i++) {
     const TgRule *r = g_ptr_array_index(rs->rules, i);
     if (r->required & ~e.present)
       continue;
+    if (prefilter && rs->gate_at[i] != TG_RULE_NO_GATE) {
+      prefilter_build(&e, rs->gate_field[i]);
+      if (!tg_rule_prefilter_pass_flat(&g_array_index(rs->gate, guint32, rs->gate_at[i]), rs->pf_bits))
+        continue;
+    }
     if (g_hash_table_size(e.caps) > 0)
       g_hash_table_remove_all(e.caps);
     int v = 1;

@@ -51,6 +51,30 @@ diag_cmp(gconstpointer a, gconstpointer b, gpointer data)
   return 0;
 }
 
+/* Pick, per rule, the first positive top-level match that has a prefilter;
+ * all conditions must hold, so if its literal is absent the rule is out. */
+static void
+build_gates(TgRuleset *rs)
+{
+  guint n = rs->rules->len;
+  rs->gate_at = g_new(guint32, MAX(n, 1));
+  rs->gate_field = g_new0(guint8, MAX(n, 1));
+  rs->gate = g_array_new(FALSE, FALSE, sizeof(guint32));
+  for (guint i = 0; i < n; i++) {
+    const TgRule *r = g_ptr_array_index(rs->rules, i);
+    rs->gate_at[i] = TG_RULE_NO_GATE;
+    for (guint k = 0; k < r->conds->len; k++) {
+      const TgRuleCond *c = g_ptr_array_index(r->conds, k);
+      if (c->kind == TG_COND_MATCH && !c->negate && c->re->pf != NULL) {
+        rs->gate_at[i] = rs->gate->len;
+        rs->gate_field[i] = (guint8)c->field;
+        tg_rule_prefilter_flatten(c->re->pf, rs->gate);
+        break;
+      }
+    }
+  }
+}
+
 TgRuleset *
 tg_ruleset_load_sources(const TgRuleSource *sources, gsize n_sources,
                         const TgRuleLoadOptions *opts, GPtrArray **diags_r, GError **error)
@@ -118,6 +142,7 @@ tg_ruleset_load_sources(const TgRuleSource *sources, gsize n_sources,
       }
     }
     rs->pf_bits = g_malloc0((1u << TG_PREFILTER_BITS) / 8);
+    build_gates(rs);
   }
   if (diags_r != NULL)
     *diags_r = g_steal_pointer(&diags);
