@@ -187,6 +187,7 @@ static gboolean listen_ok(const char *s) {
 
 typedef struct {
   GHashTable *lines; /* "group\nkey" or "group" -> line */
+  guint first_bad;   /* first line GKeyFile will refuse, or 0 */
 } LineMap;
 
 static void line_map_build(LineMap *lm, const char *text) {
@@ -195,6 +196,10 @@ static void line_map_build(LineMap *lm, const char *text) {
   g_autofree char *group = g_strdup("");
   for (guint i = 0; lines[i]; i++) {
     g_autofree char *l = g_strstrip(g_strdup(lines[i]));
+    gsize ll = strlen(l);
+    if (!lm->first_bad && l[0] && l[0] != '#' &&
+        !(l[0] == '[' && l[ll - 1] == ']') && !strchr(l, '='))
+      lm->first_bad = i + 1;
     if (l[0] == '[') {
       char *close = strchr(l, ']');
       if (close) {
@@ -520,7 +525,6 @@ TgConfig *tg_config_load(const char *path, GPtrArray **errors_r) {
                                  G_KEY_FILE_NONE, &err))
     g_error("embedded default configuration is broken: %s", err->message);
   Loader dl = {.source = "(embedded default)", .errors = errors};
-  apply_schema(&dl, defaults, NULL, schema, 0, cfg); /* no-op, keeps types */
   for (gsize i = 0; i < G_N_ELEMENTS(schema); i++)
     set_value(&dl, defaults, schema[i].group, &schema[i], cfg);
 
@@ -537,9 +541,9 @@ TgConfig *tg_config_load(const char *path, GPtrArray **errors_r) {
     user = g_key_file_new();
     g_clear_error(&err);
     if (!g_key_file_load_from_data(user, text, len, G_KEY_FILE_NONE, &err)) {
-      /* GKeyFile's messages name the line already ("line 3"). */
-      g_ptr_array_add(errors, g_strdup_printf("%s:%d: %s", path,
-                                              0, err->message));
+      /* GKeyFile names no line; our scan found the first bad one. */
+      g_ptr_array_add(errors, g_strdup_printf("%s:%u: %s", path,
+                                              ld.lm.first_bad, err->message));
       goto done;
     }
     check_names(&ld, user);
