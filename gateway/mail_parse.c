@@ -185,6 +185,21 @@ static char *part_text(Walk *w, GMimeObject *obj, GBytes *content) {
   const char *data = g_bytes_get_data(content, &len);
   guint replaced = 0;
   const char *used = NULL;
+  /* NUL ends a C string: left in, it would silently cut the text short.
+   * Only UTF-16/32 text has NULs for a reason. */
+  g_autofree char *no_nul = NULL;
+  if (data && memchr(data, 0, len) &&
+      !(charset && (g_ascii_strncasecmp(charset, "utf-16", 6) == 0 ||
+                    g_ascii_strncasecmp(charset, "utf-32", 6) == 0))) {
+    no_nul = g_malloc(len);
+    gsize n = 0;
+    for (gsize i = 0; i < len; i++)
+      if (data[i])
+        no_nul[n++] = data[i];
+    tg_mail_warn(w->mail, "body: %" G_GSIZE_FORMAT " NUL byte(s) removed", len - n);
+    data = no_nul;
+    len = n;
+  }
   char *text = tg_charset_decode(charset, data ? data : "", len, &replaced, &used);
   if (replaced)
     tg_mail_warn(w->mail, "body (%s as %s): %u undecodable byte(s) kept as U+FFFD",

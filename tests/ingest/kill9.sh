@@ -21,7 +21,7 @@ one() {
   local pid=$!
   if [ $((RANDOM % 3)) -eq 0 ]; then
     # Anywhere from before the spool write to after the commit.
-    sleep "0.0$((RANDOM % 40))"
+    sleep "0.0$(printf %02d $((RANDOM % 15)))"
     kill -9 "$pid" 2>/dev/null || true
   fi
   if wait "$pid"; then echo "$i" >> ok.list; fi
