@@ -2,8 +2,10 @@
  * rules and templates it names), listing every problem as FILE:LINE:
  * message.  Exit 0 when all is well, 78 (EX_CONFIG) otherwise. */
 #include "gateway/cli.h"
+#include "gateway/pipeline.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int tg_cmd_check(int argc, char **argv) {
   if (!tg_cli_parse(&argc, &argv, "- validate configuration", NULL))
@@ -16,6 +18,21 @@ int tg_cmd_check(int argc, char **argv) {
     for (guint i = 0; i < errors->len; i++)
       fprintf(stderr, "%s\n", (char *)g_ptr_array_index(errors, i));
     problems += errors->len;
+  }
+  if (cfg) {
+    g_autoptr(GPtrArray) diags = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(TgRuleset) rs = tg_pipeline_load_rules(cfg, &diags, &err);
+    for (guint i = 0; diags && i < diags->len; i++)
+      fprintf(stderr, "%s\n", (char *)g_ptr_array_index(diags, i));
+    if (!rs) {
+      guint errors_seen = 0;
+      for (guint i = 0; diags && i < diags->len; i++)
+        errors_seen += strstr(g_ptr_array_index(diags, i), ": warning: ") == NULL;
+      problems += errors_seen ? errors_seen : 1;
+      if (!errors_seen)
+        fprintf(stderr, "%s: %s\n", cfg->rules_dir, err->message);
+    }
   }
   if (problems) {
     fprintf(stderr, "ticketgate check: %u problem(s)\n", problems);

@@ -6,6 +6,7 @@
 #include "gateway/pipeline.h"
 #include "gateway/log.h"
 #include "gateway/mail_parse.h"
+#include "filters/rules_examples.h"
 
 #include <errno.h>
 #include <string.h>
@@ -18,7 +19,26 @@ struct TgPipeline {
   GPtrArray *staff_addresses; /* char*, NULL-terminated */
   TgParseLimits limits;
   TgIngestContext ictx;
+  TgRuleset *ruleset;
 };
+
+TgRuleset *tg_pipeline_load_rules(const TgConfig *cfg, GPtrArray **diags_r,
+                                  GError **error) {
+  g_autoptr(GPtrArray) diags = NULL;
+  TgRuleset *rs = cfg->rules_dir[0]
+                      ? tg_ruleset_load_dir(cfg->rules_dir, NULL, &diags, error)
+                      : tg_ruleset_load_sources(tg_rules_examples,
+                                                tg_rules_examples_count, NULL,
+                                                &diags, error);
+  if (diags_r) {
+    *diags_r = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; diags && i < diags->len; i++)
+      g_ptr_array_add(*diags_r, tg_rule_diag_format(g_ptr_array_index(diags, i)));
+  }
+  return rs;
+}
+
+TgRuleset *tg_pipeline_ruleset(TgPipeline *p) { return p->ruleset; }
 
 TgPipeline *tg_pipeline_open(const TgConfig *cfg, GError **error) {
   g_autoptr(TgPipeline) p = g_new0(TgPipeline, 1);
@@ -36,6 +56,12 @@ TgPipeline *tg_pipeline_open(const TgConfig *cfg, GError **error) {
     return NULL;
   if (!(p->store = tg_store_open(cfg->db_path, cfg->busy_timeout_ms, error)))
     return NULL;
+  g_autoptr(GPtrArray) diags = NULL;
+  if (!(p->ruleset = tg_pipeline_load_rules(cfg, &diags, error))) {
+    for (guint i = 0; diags && i < diags->len; i++)
+      tg_err("%s", (char *)g_ptr_array_index(diags, i));
+    return NULL;
+  }
   p->staff_addresses = g_ptr_array_new();
   for (guint i = 0; i < cfg->staff->len; i++)
     g_ptr_array_add(p->staff_addresses,
@@ -51,6 +77,7 @@ TgPipeline *tg_pipeline_open(const TgConfig *cfg, GError **error) {
       .support_addresses = cfg->addresses,
       .staff_addresses = (char *const *)p->staff_addresses->pdata,
       .default_language = cfg->default_language,
+      .ruleset = p->ruleset,
   };
   return g_steal_pointer(&p);
 }
@@ -60,6 +87,8 @@ void tg_pipeline_free(TgPipeline *p) {
     return;
   tg_store_free(p->store);
   tg_spool_free(p->spool);
+  if (p->ruleset)
+    tg_ruleset_unref(p->ruleset);
   if (p->secret)
     g_bytes_unref(p->secret);
   if (p->staff_addresses)
@@ -71,7 +100,10 @@ TgSpool *tg_pipeline_spool(TgPipeline *p) { return p->spool; }
 TgStore *tg_pipeline_store(TgPipeline *p) { return p->store; }
 GBytes *tg_pipeline_secret(TgPipeline *p) { return p->secret; }
 
-void tg_pipe_result_clear(TgPipeResult *r) { g_clear_pointer(&r->reason, g_free); }
+void tg_pipe_result_clear(TgPipeResult *r) {
+  g_clear_pointer(&r->reason, g_free);
+  tg_ingest_result_clear(&r->ingest);
+}
 
 static gboolean quarantine(TgPipeline *p, TgSpoolEntry *e, TgPipeResult *r,
                            const char *code, const char *text, GError **error) {
@@ -144,6 +176,17 @@ gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
       continue;
     g_autoptr(GError) serr = NULL;
     if (tg_ingest_in_tx(&p->ictx, mail, &results[i].ingest, &serr)) {
+      TgRuleResult *rules = results[i].ingest.rules;
+      for (guint k = 0; rules && k < rules->warnings->len; k++) {
+        g_autofree char *w = tg_rule_diag_format(g_ptr_array_index(rules->warnings, k));
+        tg_warn("queue=%s rule skipped: %s", entries[i]->id, w);
+      }
+      if (results[i].ingest.outcome == TG_INGEST_QUARANTINE) {
+        results[i].outcome = TG_PIPE_QUARANTINED;
+        results[i].reason = g_strdup("rule");
+        g_ptr_array_index(store_errors, i) = g_strdup(rules->quarantine_reason);
+        continue;
+      }
       results[i].outcome = TG_PIPE_TICKETED;
       continue;
     }

@@ -57,6 +57,14 @@ gboolean tg_pipeline_process_id(TgPipeline *p, const char *id, TgPipeResult *r,
                                 GError **error);
 void tg_pipe_result_clear(TgPipeResult *r);
 
+/* The rule set in use (transfer none). */
+TgRuleset *tg_pipeline_ruleset(TgPipeline *p);
+/* Loads the rules the configuration names: [rules] dir, or the built-in
+ * examples when it is empty.  Diagnostics go to DIAGS_R as strings
+ * "file:line:col: message".  (transfer full) */
+TgRuleset *tg_pipeline_load_rules(const TgConfig *cfg, GPtrArray **diags_r,
+                                  GError **error);
+
 /* Processes every queued entry, oldest first.  Returns how many were
  * handled; *FAILED_R counts temporary failures left in the queue. */
 guint tg_pipeline_drain(TgPipeline *p, guint *failed_r);

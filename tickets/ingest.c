@@ -1,6 +1,7 @@
 /* ingest.c - thread and store one message (contract in ingest.h). */
 #include "tickets/ingest.h"
 #include "tickets/audit.h"
+#include "tickets/classify.h"
 #include "tickets/clock.h"
 #include "tickets/thread.h"
 
@@ -13,6 +14,7 @@ const char *tg_ingest_outcome_name(TgIngestOutcome o) {
   case TG_INGEST_APPENDED: return "appended";
   case TG_INGEST_DUPLICATE: return "duplicate";
   case TG_INGEST_REPLAYED: return "replayed";
+  case TG_INGEST_QUARANTINE: return "quarantined by rule";
   }
   return "?";
 }
@@ -284,6 +286,18 @@ static gboolean thread_and_store(const TgIngestContext *ctx, TgMail *m,
     if (ticket && tagged && ticket != tagged)
       ticket = 0;
   }
+  /* Rules see the message before anything is written: a rule may
+   * quarantine it, and then nothing of it reaches the store. */
+  if (ctx->ruleset) {
+    g_autoptr(TgClassifyInput) ci =
+        tg_classify_input_new(m, ticket != 0, is_staff(ctx, sender));
+    tg_ruleset_eval(ctx->ruleset, tg_classify_input_get(ci), &r->rules);
+    if (r->rules->quarantine_reason) {
+      r->outcome = TG_INGEST_QUARANTINE;
+      r->ticket_id = ticket;
+      return TRUE;
+    }
+  }
   if (ticket) {
     r->outcome = TG_INGEST_APPENDED;
     g_autofree char *detail = g_strdup_printf("message from %s (by %s)", sender,
@@ -323,11 +337,17 @@ static gboolean thread_and_store(const TgIngestContext *ctx, TgMail *m,
   r->ticket_id = ticket;
   if (!store_message(ctx, m, ticket, dedup, now, &r->message_row, error))
     return FALSE;
+  if (r->rules && !tg_classify_apply(s, ticket, r->rules, now, error))
+    return FALSE;
   /* Classification (rules) and notification (acks, outbound queue) hook in
    * here, inside the same transaction, so a crash never separates a ticket
    * change from the notice it causes. */
   return TRUE;
 #undef CHECK_ERR
+}
+
+void tg_ingest_result_clear(TgIngestResult *r) {
+  g_clear_pointer(&r->rules, tg_rule_result_free);
 }
 
 gboolean tg_ingest_in_tx(const TgIngestContext *ctx, TgMail *mail,
@@ -336,6 +356,7 @@ gboolean tg_ingest_in_tx(const TgIngestContext *ctx, TgMail *mail,
   if (!tg_store_exec(ctx->store, "SAVEPOINT ingest", error, NULL))
     return FALSE;
   if (!thread_and_store(ctx, mail, result, error)) {
+    tg_ingest_result_clear(result);
     tg_store_exec(ctx->store, "ROLLBACK TO ingest", NULL, NULL);
     tg_store_exec(ctx->store, "RELEASE ingest", NULL, NULL);
     return FALSE;

@@ -17,6 +17,7 @@
 #ifndef TG_INGEST_H
 #define TG_INGEST_H
 
+#include "filters/rules.h"
 #include "tickets/mail.h"
 #include "tickets/store.h"
 
@@ -27,6 +28,7 @@ typedef struct {
   char *const *support_addresses;
   char *const *staff_addresses;
   const char *default_language;
+  TgRuleset *ruleset;           /* may be NULL: no classification */
 } TgIngestContext;
 
 typedef enum {
@@ -34,6 +36,7 @@ typedef enum {
   TG_INGEST_APPENDED,
   TG_INGEST_DUPLICATE,
   TG_INGEST_REPLAYED,
+  TG_INGEST_QUARANTINE,  /* a rule said so; nothing was stored */
 } TgIngestOutcome;
 
 typedef struct {
@@ -42,7 +45,10 @@ typedef struct {
   gint64 message_row;
   gint64 linked_to;     /* ticket a stranger's tag pointed at, or 0 */
   const char *threaded_by; /* "reply-address", "tag", "references", "new" */
+  TgRuleResult *rules;  /* (transfer full) what the rules decided, or NULL */
 } TgIngestResult;
+
+void tg_ingest_result_clear(TgIngestResult *result);
 
 gboolean tg_ingest(const TgIngestContext *ctx, TgMail *mail,
                    TgIngestResult *result, GError **error);
