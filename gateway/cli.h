@@ -32,5 +32,6 @@ int tg_cmd_spool(int argc, char **argv);
 int tg_cmd_import(int argc, char **argv);
 int tg_cmd_serve(int argc, char **argv);
 int tg_cmd_rules(int argc, char **argv);
+int tg_cmd_stats(int argc, char **argv);
 
 #endif

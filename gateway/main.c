@@ -18,6 +18,7 @@ static const struct {
     {"ticket", tg_cmd_ticket, "list, show, search tickets"},
     {"spool", tg_cmd_spool, "list and retry spool and quarantine entries"},
     {"import", tg_cmd_import, "import mbox FILE"},
+    {"stats", tg_cmd_stats, "print the metrics (Prometheus text or --json)"},
     {"rules", tg_cmd_rules, "dry-run the routing rules on a message or on stored mail"},
 };
 

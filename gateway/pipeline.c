@@ -6,6 +6,7 @@
 #include "gateway/pipeline.h"
 #include "gateway/log.h"
 #include "gateway/mail_parse.h"
+#include "gateway/metrics.h"
 #include "filters/rules_examples.h"
 
 #include <errno.h>
@@ -209,6 +210,8 @@ gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
       tg_pipe_result_clear(&results[j]);
     return FALSE;
   }
+  tg_metrics_observe_ms("ticketgate_sqlite_commit_ms",
+                        (double)tg_store_last_commit_us(p->store) / 1000.0);
   /* Committed: now the spool entries may go.  A crash here only leaves
    * entries whose replay is a no-op (their spool ids are stored). */
   gboolean ok = TRUE;

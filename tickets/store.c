@@ -11,7 +11,10 @@ struct TgStore {
   sqlite3 *db;
   GHashTable *stmts; /* sql text (borrowed, static) -> sqlite3_stmt* */
   gboolean in_tx;
+  gint64 last_commit_us;
 };
+
+gint64 tg_store_last_commit_us(TgStore *s) { return s->last_commit_us; }
 
 G_DEFINE_QUARK(tg-store-error-quark, tg_store_error)
 
@@ -119,7 +122,9 @@ gboolean tg_store_begin(TgStore *s, GError **error) {
 }
 
 gboolean tg_store_commit(TgStore *s, GError **error) {
+  gint64 t0 = g_get_monotonic_time();
   int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+  s->last_commit_us = g_get_monotonic_time() - t0;
   if (rc != SQLITE_OK) {
     tg_store_fail(s, rc, "COMMIT", error);
     tg_store_rollback(s);

@@ -58,6 +58,8 @@ gint64 tg_store_query_int(TgStore *store, const char *sql, gint64 default_value,
 gboolean tg_store_fail(TgStore *store, int rc, const char *what, GError **error);
 
 gint64 tg_store_last_insert_id(TgStore *store);
+/* How long the last COMMIT took, in microseconds (for metrics). */
+gint64 tg_store_last_commit_us(TgStore *store);
 
 /* Text of column COL, never NULL ("" for NULL).  (transfer none) */
 const char *tg_store_col_text(sqlite3_stmt *stmt, int col);
