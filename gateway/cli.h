@@ -31,5 +31,7 @@ int tg_cmd_ticket(int argc, char **argv);
 int tg_cmd_spool(int argc, char **argv);
 int tg_cmd_import(int argc, char **argv);
 int tg_cmd_serve(int argc, char **argv);
+/* IMAP (issue 4) */
+int tg_cmd_fetch(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const struct {
     {"ticket", tg_cmd_ticket, "list, show, search tickets"},
     {"spool", tg_cmd_spool, "list and retry spool and quarantine entries"},
     {"import", tg_cmd_import, "import mbox FILE"},
+    {"fetch", tg_cmd_fetch, "fetch new mail from the IMAP accounts once (cron)"},
 };
 
 static void usage(FILE *out) {
