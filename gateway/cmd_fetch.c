@@ -98,7 +98,8 @@ int tg_cmd_fetch(int argc, char **argv) {
       total += stats.spooled;
       continue;
     }
-    tg_err("%s", aerr->message);
+    if (g_strcmp0(cfg->log_target, "syslog") == 0)
+      tg_err("%s", aerr->message);
     fprintf(stderr, "ticketgate: fetch: %s\n", aerr->message);
     g_ptr_array_add(failed, a->name);
   }

@@ -193,9 +193,16 @@ TgImapConn *tg_imap_conn_open(const TgImapAccount *a, GError **error) {
   if ((implicit || starttls) && a->tls_verify && !verify_peer(c, error))
     return NULL;
   rc = mailimap_login(c->session, a->user, a->password ? a->password : "");
+  if (rc == MAILIMAP_ERROR_STREAM || rc == MAILIMAP_ERROR_PARSE) {
+    tg_imap_conn_fail(c, rc, "login", error);
+    return NULL;
+  }
   if (rc != MAILIMAP_NO_ERROR) {
-    tg_imap_conn_fail(c, rc == MAILIMAP_ERROR_STREAM ? rc : MAILIMAP_ERROR_LOGIN,
-                      "login", error);
+    g_autofree char *w = where(a);
+    const char *text = server_text(c->session);
+    g_set_error(error, TG_IMAP_ERROR, TG_IMAP_ERROR_AUTH,
+                "%s: login refused (wrong user or password?): server said: %s", w,
+                text ? text : "no reason given");
     return NULL;
   }
   c->broken = FALSE;

@@ -61,6 +61,7 @@ static gboolean idle_wait(TgImapPoller *p, TgImapConn *c, guint seconds,
     return tg_imap_conn_fail(c, rc, "SELECT", error);
   if ((rc = mailimap_idle(s)) != MAILIMAP_NO_ERROR)
     return tg_imap_conn_fail(c, rc, "IDLE", error);
+  tg_debug("imap=%s idling on %s for up to %us", a->name, a->folders[0], seconds);
   /* An untagged answer may already sit in libetpan's buffer. */
   int got = s->imap_stream->read_buffer_len > 0
                 ? 1

@@ -172,3 +172,12 @@ CONF
 db_count() {
   sqlite3 "$T/var/ticketgate.db" "$1"
 }
+
+# ticket_count: tickets as seen by `ticketgate ticket list --json`.
+ticket_count() {
+  "$TG_BINARY" -c "$1" ticket list --json --limit 5000 |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); d=d.get("tickets", d) if isinstance(d, dict) else d; print(len(d))'
+}
+
+fail() { echo "FAIL: $*"; exit 1; }
+expect_eq() { [ "$1" = "$2" ] || fail "$3: expected $2, got $1"; }
