@@ -39,6 +39,7 @@ gboolean tg_imap_conn_fail(TgImapConn *c, int rc, const char *what,
   switch (rc) {
   case MAILIMAP_ERROR_STREAM:
   case MAILIMAP_ERROR_CONNECTION_REFUSED:
+  case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
   case MAILIMAP_ERROR_BAD_STATE:
   case MAILIMAP_ERROR_FATAL:
   case MAILIMAP_ERROR_PARSE:
@@ -48,6 +49,7 @@ gboolean tg_imap_conn_fail(TgImapConn *c, int rc, const char *what,
                  ? "connection lost or timed out"
                  : rc == MAILIMAP_ERROR_CONNECTION_REFUSED ? "connection refused"
                  : rc == MAILIMAP_ERROR_PARSE ? "unparsable server answer"
+                 : rc == MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION ? "server refused the session"
                  : "connection unusable";
     break;
   case MAILIMAP_ERROR_SSL:
@@ -172,8 +174,7 @@ TgImapConn *tg_imap_conn_open(const TgImapAccount *a, GError **error) {
   else
     rc = mailimap_socket_connect(c->session, a->host, (uint16_t)a->port);
   if (rc != MAILIMAP_NO_ERROR_AUTHENTICATED && rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
-    tg_imap_conn_fail(c, rc == MAILIMAP_ERROR_SSL ? rc : MAILIMAP_ERROR_CONNECTION_REFUSED,
-                      "connect", error);
+    tg_imap_conn_fail(c, rc, "connect", error);
     return NULL;
   }
   if (starttls) {

@@ -101,7 +101,7 @@ static gpointer worker_main(gpointer data) {
         backoff = 1;
         if (g_atomic_int_get(&p->stop))
           break;
-        if (tg_imap_conn_has_cap_ok(conn, "IDLE")) {
+        if (a->folders && a->folders[0] && tg_imap_conn_has_cap_ok(conn, "IDLE")) {
           if (idle_wait(p, conn, MIN(interval, IDLE_MAX), &err))
             continue;
         } else if (wait_for(p, -1, interval) < 0) {
