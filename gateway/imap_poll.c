@@ -174,6 +174,16 @@ static gboolean after_action(TgImapConn *c, struct mailimap_set *set, GError **e
   g_error("imap: after = '%s' passed config validation", after);
 }
 
+static gboolean save_state(TgImapPoll *p, TgImapConn *c, const char *folder,
+                           guint32 uidvalidity, guint32 last_uid, GError **error) {
+  g_autoptr(GError) err = NULL;
+  if (tg_imap_state_set(p->store, tg_imap_conn_account(c)->name, folder,
+                        uidvalidity, last_uid, &err))
+    return TRUE;
+  return account_fail(c, TG_IMAP_ERROR_SPOOL, error, "folder %s: saving state: %s",
+                      folder, err->message);
+}
+
 /* ---- one group: fetch bodies, spool, act, record ---- */
 
 static gboolean spool_message(TgImapPoll *p, const TgImapAccount *a, guint32 uid,
@@ -222,6 +232,7 @@ static gboolean poll_group(TgImapPoll *p, TgImapConn *c, const char *folder,
     return tg_imap_conn_fail(c, rc, "UID FETCH BODY.PEEK[]", error);
   }
   g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GError) serr = NULL;
   gboolean ok = TRUE;
   guint skipped = 0;
   for (clistiter *it = clist_begin(result); it && ok; it = clist_next(it)) {
@@ -234,18 +245,17 @@ static gboolean poll_group(TgImapPoll *p, TgImapConn *c, const char *folder,
       continue;
     ok = spool_message(p, a, uid, b->att_data.att_body_section->sec_body_part,
                        b->att_data.att_body_section->sec_length, ids, &skipped,
-                       error);
+                       &serr);
   }
   mailimap_fetch_list_free(result);
-  if (ok && !tg_spool_commit_batch(p->spool, ids, error))
+  if (ok && !tg_spool_commit_batch(p->spool, ids, &serr))
     ok = FALSE;
   if (!ok) {
     /* Nothing of this group counts as accepted: leave it on the server.
      * DEFER'd files still in tmp/ are purged by the next `serve` start. */
     mailimap_set_free(set);
-    g_autoptr(GError) inner = g_steal_pointer(error);
     return account_fail(c, TG_IMAP_ERROR_SPOOL, error, "folder %s: spool: %s",
-                        folder, inner->message);
+                        folder, serr->message);
   }
   /* Durable.  From here on a crash means a refetch, which dedup absorbs. */
   stats->spooled += ids->len;
@@ -256,12 +266,7 @@ static gboolean poll_group(TgImapPoll *p, TgImapConn *c, const char *folder,
   mailimap_set_free(set);
   if (!ok)
     return FALSE;
-  if (!tg_imap_state_set(p->store, a->name, folder, uidvalidity, v[n - 1].uid, error)) {
-    g_autoptr(GError) inner = g_steal_pointer(error);
-    return account_fail(c, TG_IMAP_ERROR_SPOOL, error, "folder %s: saving state: %s",
-                        folder, inner->message);
-  }
-  return TRUE;
+  return save_state(p, c, folder, uidvalidity, v[n - 1].uid, error);
 }
 
 /* Sizes for one chunk of UIDs; drops those the server no longer has. */
@@ -315,18 +320,17 @@ gboolean tg_imap_poll_folder(TgImapPoll *p, TgImapConn *c, const char *folder,
   }
   guint32 uidvalidity = s->imap_selection_info->sel_uidvalidity;
   guint32 stored_validity, last_uid;
-  if (!tg_imap_state_get(p->store, a->name, folder, &stored_validity, &last_uid, error)) {
-    g_autoptr(GError) inner = g_steal_pointer(error);
+  g_autoptr(GError) serr = NULL;
+  if (!tg_imap_state_get(p->store, a->name, folder, &stored_validity, &last_uid, &serr))
     return account_fail(c, TG_IMAP_ERROR_SPOOL, error, "folder %s: reading state: %s",
-                        folder, inner->message);
-  }
+                        folder, serr->message);
   if (stored_validity != uidvalidity) {
     if (stored_validity)
       tg_warn("imap=%s folder=%s UIDVALIDITY changed from %u to %u: rescanning "
               "(messages seen before are recognised and stored once)",
               a->name, folder, stored_validity, uidvalidity);
     last_uid = 0;
-    if (!tg_imap_state_set(p->store, a->name, folder, uidvalidity, 0, error))
+    if (!save_state(p, c, folder, uidvalidity, 0, error))
       return FALSE;
   }
   if (s->imap_selection_info->sel_has_exists && s->imap_selection_info->sel_exists == 0)
@@ -395,7 +399,7 @@ gboolean tg_imap_poll_folder(TgImapPoll *p, TgImapConn *c, const char *folder,
       i = j;
     }
     /* Skipped and vanished UIDs of the chunk are done too. */
-    if (!tg_imap_state_set(p->store, a->name, folder, uidvalidity, chunk_last, error))
+    if (!save_state(p, c, folder, uidvalidity, chunk_last, error))
       return FALSE;
   }
   if (stats->spooled > before)
