@@ -30,8 +30,20 @@ imap_append support secret INBOX 1 idle
 wait_tickets 2
 end=$(date +%s.%N)
 echo "ticketed $(python3 -c "print(round($end - $start, 2))") s after APPEND"
+# The server drops the connection (doveadm kick): the poller reconnects
+# with backoff and still picks up the next message.
+n_idle=$(grep -c "imap=t idling" "$T/serve.log")
+if doveadm -c "$T/dovecot.conf" kick support >/dev/null 2>&1; then
+  imap_append support secret INBOX 1 afterdrop
+  wait_tickets 3
+  grep -q "imap account 't'.*IDLE" "$T/serve.log" || { cat "$T/serve.log"; fail "drop not noticed"; }
+  want=3
+else
+  echo "note: doveadm kick unavailable, reconnect not exercised"
+  want=2
+fi
 kill -TERM $SERVE
 wait $SERVE || fail "serve exit status"
 EXTRA_PIDS=
-expect_eq "$(ticket_count "$T/tg.conf")" 2 "tickets"
+expect_eq "$(ticket_count "$T/tg.conf")" "$want" "tickets"
 echo "PASS"
