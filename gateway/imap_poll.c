@@ -216,7 +216,8 @@ static gboolean spool_message(TgImapPoll *p, const TgImapAccount *a, guint32 uid
 
 static gboolean poll_group(TgImapPoll *p, TgImapConn *c, const char *folder,
                            guint32 uidvalidity, const UidSize *v, guint n,
-                           TgImapPollStats *stats, GError **error) {
+                           TgImapPollStats *stats, gboolean *complete_r,
+                           GError **error) {
   const TgImapAccount *a = tg_imap_conn_account(c);
   mailimap *s = tg_imap_conn_session(c);
   struct mailimap_set *set = set_of(v, n);
@@ -232,6 +233,8 @@ static gboolean poll_group(TgImapPoll *p, TgImapConn *c, const char *folder,
     return tg_imap_conn_fail(c, rc, "UID FETCH BODY.PEEK[]", error);
   }
   g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GArray) spooled = g_array_new(FALSE, FALSE, sizeof(UidSize));
+  g_autoptr(GHashTable) answered = g_hash_table_new(g_direct_hash, g_direct_equal);
   g_autoptr(GError) serr = NULL;
   gboolean ok = TRUE;
   guint skipped = 0;
@@ -243,17 +246,33 @@ static gboolean poll_group(TgImapPoll *p, TgImapConn *c, const char *folder,
     struct mailimap_msg_att_static *b = att_static(m, MAILIMAP_MSG_ATT_BODY_SECTION);
     if (!b || !b->att_data.att_body_section->sec_body_part)
       continue;
+    guint before = ids->len;
     ok = spool_message(p, a, uid, b->att_data.att_body_section->sec_body_part,
                        b->att_data.att_body_section->sec_length, ids, &skipped,
                        &serr);
+    g_hash_table_add(answered, GUINT_TO_POINTER(uid));
+    if (ok && ids->len > before) {
+      UidSize u = {uid, 0};
+      g_array_append_val(spooled, u);
+    }
   }
   mailimap_fetch_list_free(result);
+  mailimap_set_free(set);
+  /* A UID the server sent no body for is neither acted on nor passed:
+   * the stored UID stops just below it and the next pass asks again. */
+  guint32 done_uid = v[n - 1].uid;
+  for (guint i = 0; i < n; i++)
+    if (!g_hash_table_contains(answered, GUINT_TO_POINTER(v[i].uid))) {
+      tg_warn("imap=%s folder=%s uid=%u: no body in the FETCH answer; retried next pass",
+              a->name, folder, v[i].uid);
+      done_uid = v[i].uid - 1;
+      break;
+    }
   if (ok && !tg_spool_commit_batch(p->spool, ids, &serr))
     ok = FALSE;
   if (!ok) {
     /* Nothing of this group counts as accepted: leave it on the server.
      * DEFER'd files still in tmp/ are purged by the next `serve` start. */
-    mailimap_set_free(set);
     return account_fail(c, TG_IMAP_ERROR_SPOOL, error, "folder %s: spool: %s",
                         folder, serr->message);
   }
@@ -262,11 +281,15 @@ static gboolean poll_group(TgImapPoll *p, TgImapConn *c, const char *folder,
   stats->skipped += skipped;
   if (p->on_spooled && ids->len)
     p->on_spooled(ids, p->on_spooled_data);
-  ok = after_action(c, set, error);
-  mailimap_set_free(set);
-  if (!ok)
-    return FALSE;
-  return save_state(p, c, folder, uidvalidity, v[n - 1].uid, error);
+  if (spooled->len) {
+    struct mailimap_set *acted = set_of((UidSize *)(void *)spooled->data, spooled->len);
+    ok = after_action(c, acted, error);
+    mailimap_set_free(acted);
+    if (!ok)
+      return FALSE;
+  }
+  *complete_r = done_uid == v[n - 1].uid;
+  return done_uid < v[0].uid || save_state(p, c, folder, uidvalidity, done_uid, error);
 }
 
 /* Sizes for one chunk of UIDs; drops those the server no longer has. */
@@ -393,9 +416,12 @@ gboolean tg_imap_poll_folder(TgImapPoll *p, TgImapConn *c, const char *folder,
         bytes += g_array_index(chunk, UidSize, j).size;
         j++;
       }
+      gboolean complete = TRUE;
       if (!poll_group(p, c, folder, uidvalidity, &g_array_index(chunk, UidSize, i),
-                      j - i, stats, error))
+                      j - i, stats, &complete, error))
         return FALSE;
+      if (!complete)
+        return TRUE; /* the rest waits for the next pass */
       i = j;
     }
     /* Skipped and vanished UIDs of the chunk are done too. */
