@@ -26,6 +26,7 @@ gboolean tg_cli_parse(int *argc, char ***argv, const char *usage,
 void tg_cli_print_json(JsonNode *node);
 
 int tg_cmd_deliver(int argc, char **argv);
+int tg_cmd_fetch(int argc, char **argv); /* IMAP, gateway/cmd_fetch.c */
 int tg_cmd_check(int argc, char **argv);
 int tg_cmd_ticket(int argc, char **argv);
 int tg_cmd_spool(int argc, char **argv);

@@ -1,6 +1,7 @@
 /* cmd_serve.c - `ticketgate serve`: the daemon.  On start it finishes
  * what a previous run left in the spool, then keeps draining it. */
 #include "gateway/cli.h"
+#include "gateway/imap_poller.h"
 #include "gateway/log.h"
 #include "gateway/pipeline.h"
 
@@ -53,7 +54,9 @@ int tg_cmd_serve(int argc, char **argv) {
   g_unix_signal_add(SIGTERM, on_quit_signal, &s);
   g_unix_signal_add(SIGINT, on_quit_signal, &s);
   g_timeout_add_seconds(1, on_drain_timer, &s);
+  TgImapPoller *imap = tg_imap_poller_start(cfg); /* IMAP accounts (issue 4) */
   g_main_loop_run(s.loop);
+  tg_imap_poller_stop(imap);
   g_main_loop_unref(s.loop);
   tg_info("serve: stopped");
   return EX_OK;

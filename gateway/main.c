@@ -14,6 +14,7 @@ static const struct {
 } commands[] = {
     {"serve", tg_cmd_serve, "run the gateway daemon"},
     {"deliver", tg_cmd_deliver, "take one message on stdin (MTA pipe)"},
+    {"fetch", tg_cmd_fetch, "fetch new mail from the IMAP accounts once (cron)"},
     {"check", tg_cmd_check, "validate configuration, rules and templates"},
     {"ticket", tg_cmd_ticket, "list, show, search tickets"},
     {"spool", tg_cmd_spool, "list and retry spool and quarantine entries"},

@@ -112,6 +112,14 @@ static const char *const steps[] = {
     "  INSERT INTO messages_fts(messages_fts, rowid, subject, body)"
     "  VALUES ('delete', old.id, old.subject, old.body);"
     "END;",
+    /* 2: IMAP poller progress per account and folder (tickets/imap_state.c) */
+    "CREATE TABLE imap_state ("
+    "  account TEXT NOT NULL,"
+    "  folder TEXT NOT NULL,"
+    "  uidvalidity INTEGER NOT NULL,"
+    "  last_uid INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (account, folder)) WITHOUT ROWID;",
 };
 
 guint tg_store_schema_count(void) { return G_N_ELEMENTS(steps); }
