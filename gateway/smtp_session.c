@@ -470,7 +470,9 @@ static gboolean process_one(TgSmtpSession *s) {
     if (len > 0 && buf[len - 1] == '\r')
       len--;
     /* body_line may end the message; copy so the buffer can change. */
-    g_autofree char *line = g_strndup((const char *)buf, len);
+    g_autofree char *line = g_malloc(len + 1);
+    memcpy(line, buf, len);
+    line[len] = 0;
     g_byte_array_remove_range(s->in, 0, (guint)used);
     body_line(s, line, len, TRUE);
     return TRUE;
