@@ -23,6 +23,7 @@
 /* The session enforces message_size on the body; the spool's own limit
  * also counts our Received: line. */
 #define TRACE_ALLOWANCE 4096
+#define LISTEN_BACKLOG 512u
 
 struct TgSmtpServer {
   const TgConfig *cfg;
@@ -544,6 +545,10 @@ TgSmtpServer *tg_smtp_server_new(const TgConfig *cfg, TgSmtpCommit *commit,
   srv->per_client = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   for (int i = 0; i < 2; i++) {
     srv->services[i] = g_socket_service_new();
+    /* GLib's default backlog of 10 drops SYNs when many clients churn
+     * connections; a dropped SYN costs the client a 1 s+ retransmit. */
+    g_socket_listener_set_backlog(G_SOCKET_LISTENER(srv->services[i]),
+                                  (int)MAX(LISTEN_BACKLOG, cfg->smtp_max_sessions));
     g_signal_connect(srv->services[i], "incoming", G_CALLBACK(on_incoming), srv);
   }
   if (!listen_on(srv, srv->services[0], cfg->smtp_listen, "smtp", error) ||

@@ -66,6 +66,9 @@ stop_server() {
   wait "$SERVER_PID" || rc=$?
   SERVER_PID=
   [ "$rc" = 0 ] || fail "serve exited $rc after SIGTERM"
+  if grep -q "AddressSanitizer\|LeakSanitizer\|runtime error" "$T/log"; then
+    fail "sanitizer report in the server log"
+  fi
 }
 
 sql() { sqlite3 -batch -noheader "$DB" "$1"; }
