@@ -38,7 +38,7 @@ CONF
 "$TG" -c "$T/conf" serve --foreground 2> "$T/log" &
 PIDS+=($!)
 SINK_USER=(); [ "$(id -u)" = 0 ] && SINK_USER=(-u nobody)
-smtp-sink "${SINK_USER[@]}" -c "127.0.0.1:$KP" 256 &
+smtp-sink "${SINK_USER[@]}" -c "127.0.0.1:$KP" 256 > /dev/null &
 PIDS+=($!)
 wait_port "$SP"; wait_port "$KP"
 
