@@ -72,11 +72,7 @@ TgSmtpError tg_smtp_error_from_gerror(const GError *error) {
     return TG_SMTP_ERR_TEMP;
   if (g_error_matches(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TOO_BIG))
     return TG_SMTP_ERR_TOO_BIG;
-  /* The spool reports errno as text ("write(...) failed: No space left on
-   * device") and the reserve as "below the N reserve". */
-  if (strstr(error->message, g_strerror(ENOSPC)) ||
-      strstr(error->message, g_strerror(EDQUOT)) ||
-      strstr(error->message, " reserve"))
+  if (g_error_matches(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_NO_SPACE))
     return TG_SMTP_ERR_NO_SPACE;
   return TG_SMTP_ERR_TEMP;
 }

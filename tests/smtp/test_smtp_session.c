@@ -352,10 +352,10 @@ static void test_shutdown_while_waiting(void) {
 }
 
 static void test_error_mapping(void) {
-  g_autoptr(GError) e1 = g_error_new(TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP,
+  g_autoptr(GError) e1 = g_error_new(TG_SPOOL_ERROR, TG_SPOOL_ERROR_NO_SPACE,
                                      "write(/x) failed: %s", g_strerror(ENOSPC));
   g_assert_cmpint(tg_smtp_error_from_gerror(e1), ==, TG_SMTP_ERR_NO_SPACE);
-  g_autoptr(GError) e2 = g_error_new(TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP,
+  g_autoptr(GError) e2 = g_error_new(TG_SPOOL_ERROR, TG_SPOOL_ERROR_NO_SPACE,
                                      "spool /x: only 5 bytes free, below the 9 reserve");
   g_assert_cmpint(tg_smtp_error_from_gerror(e2), ==, TG_SMTP_ERR_NO_SPACE);
   g_autoptr(GError) e3 = g_error_new(TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP,
