@@ -6,6 +6,7 @@
 #include "gateway/pipeline.h"
 #include "gateway/log.h"
 #include "gateway/mail_parse.h"
+#include "gateway/notify_config.h"
 
 #include <errno.h>
 #include <string.h>
@@ -18,6 +19,7 @@ struct TgPipeline {
   GPtrArray *staff_addresses; /* char*, NULL-terminated */
   TgParseLimits limits;
   TgIngestContext ictx;
+  TgNotifyConfig *notify; /* acks, bounces, flood (notify_config.h) */
 };
 
 TgPipeline *tg_pipeline_open(const TgConfig *cfg, GError **error) {
@@ -52,12 +54,16 @@ TgPipeline *tg_pipeline_open(const TgConfig *cfg, GError **error) {
       .staff_addresses = (char *const *)p->staff_addresses->pdata,
       .default_language = cfg->default_language,
   };
+  if (!(p->notify = tg_notify_config_new(cfg, p->secret, error)))
+    return NULL;
+  p->ictx.notify = p->notify;
   return g_steal_pointer(&p);
 }
 
 void tg_pipeline_free(TgPipeline *p) {
   if (!p)
     return;
+  tg_notify_config_free(p->notify);
   tg_store_free(p->store);
   tg_spool_free(p->spool);
   if (p->secret)
@@ -70,6 +76,7 @@ void tg_pipeline_free(TgPipeline *p) {
 TgSpool *tg_pipeline_spool(TgPipeline *p) { return p->spool; }
 TgStore *tg_pipeline_store(TgPipeline *p) { return p->store; }
 GBytes *tg_pipeline_secret(TgPipeline *p) { return p->secret; }
+const TgNotifyConfig *tg_pipeline_notify(TgPipeline *p) { return p->notify; }
 
 void tg_pipe_result_clear(TgPipeResult *r) { g_clear_pointer(&r->reason, g_free); }
 
@@ -155,9 +162,13 @@ gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
         tg_pipe_result_clear(&results[j]);
       return FALSE;
     }
-    tg_err("queue=%s store failed: %s", entries[i]->id, serr->message);
     results[i].outcome = TG_PIPE_QUARANTINED;
-    results[i].reason = g_strdup("store-error");
+    if (g_error_matches(serr, TG_NOTIFY_ERROR, TG_NOTIFY_ERROR_FLOOD)) {
+      results[i].reason = g_strdup("flood");
+    } else {
+      tg_err("queue=%s store failed: %s", entries[i]->id, serr->message);
+      results[i].reason = g_strdup("store-error");
+    }
     g_ptr_array_index(store_errors, i) = g_strdup(serr->message);
   }
   if (!tg_store_commit(p->store, error)) {
