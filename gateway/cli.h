@@ -31,5 +31,6 @@ int tg_cmd_ticket(int argc, char **argv);
 int tg_cmd_spool(int argc, char **argv);
 int tg_cmd_import(int argc, char **argv);
 int tg_cmd_serve(int argc, char **argv);
+int tg_cmd_template(int argc, char **argv);
 
 #endif

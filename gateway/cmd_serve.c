@@ -3,6 +3,7 @@
 #include "gateway/cli.h"
 #include "gateway/log.h"
 #include "gateway/pipeline.h"
+#include "gateway/sender.h"
 
 #include <glib-unix.h>
 #include <stdio.h>
@@ -53,7 +54,12 @@ int tg_cmd_serve(int argc, char **argv) {
   g_unix_signal_add(SIGTERM, on_quit_signal, &s);
   g_unix_signal_add(SIGINT, on_quit_signal, &s);
   g_timeout_add_seconds(1, on_drain_timer, &s);
+  /* Outbound: deliver queued notices in a thread of their own (sender.h). */
+  TgSender *sender = tg_sender_start(cfg, 5, &err);
+  if (!sender)
+    tg_err("serve: outbound sender not started: %s", err->message);
   g_main_loop_run(s.loop);
+  tg_sender_stop(sender);
   g_main_loop_unref(s.loop);
   tg_info("serve: stopped");
   return EX_OK;

@@ -18,6 +18,7 @@ static const struct {
     {"ticket", tg_cmd_ticket, "list, show, search tickets"},
     {"spool", tg_cmd_spool, "list and retry spool and quarantine entries"},
     {"import", tg_cmd_import, "import mbox FILE"},
+    {"template", tg_cmd_template, "preview NAME: print the message a template makes"},
 };
 
 static void usage(FILE *out) {

@@ -245,6 +245,7 @@ typedef struct {
   char *in_reply_to;
   GPtrArray *refs; /* char* "<id>", NULL-terminated when used */
   char *subject;
+  char *from_name;
   GDateTime *date;
   ComposeMessage msg;
 } Built;
@@ -257,6 +258,7 @@ static void built_clear(Built *b) {
   g_clear_pointer(&b->in_reply_to, g_free);
   g_clear_pointer(&b->refs, g_ptr_array_unref);
   g_clear_pointer(&b->subject, g_free);
+  g_clear_pointer(&b->from_name, g_free);
   g_clear_pointer(&b->date, g_date_time_unref);
 }
 
@@ -276,7 +278,8 @@ static gboolean wants_iso2022jp(const TgNotifyConfig *cfg, const char *address) 
   return FALSE;
 }
 
-/* The ticket's newest incoming Message-ID and language. */
+/* The ticket's newest incoming Message-ID and language; both stay NULL
+ * when there is no such ticket (a preview against sample data). */
 static gboolean ticket_facts(TgStore *store, gint64 ticket, char **msgid_r,
                              char **lang_r, GError **error) {
   sqlite3_stmt *st = tg_store_prepare(
@@ -292,10 +295,7 @@ static gboolean ticket_facts(TgStore *store, gint64 ticket, char **msgid_r,
     *msgid_r = g_strdup(tg_store_col_text(st, 1));
   }
   sqlite3_reset(st);
-  if (rc == SQLITE_DONE)
-    g_set_error(error, TG_STORE_ERROR, TG_STORE_ERROR_FAILED,
-                "no ticket %" G_GINT64_FORMAT, ticket);
-  return rc == SQLITE_ROW;
+  return rc == SQLITE_ROW || rc == SQLITE_DONE;
 }
 
 /* Renders N and fills B->msg.  REFS: the References of the message
@@ -309,7 +309,7 @@ static gboolean build(const TgNotifyConfig *cfg, TgStore *store, const TgNotice 
                     : tg_notify_data_new(cfg, store, n->ticket_id, trigger, error);
   if (!b->data)
     return FALSE;
-  b->lang = g_strdup(n->lang ? n->lang : ticket_lang);
+  b->lang = g_strdup(n->lang ? n->lang : ticket_lang ? ticket_lang : cfg->default_language);
   b->out = template_set_render(cfg->templates, n->template_name, b->lang, b->data, error);
   if (!b->out)
     return FALSE;
@@ -339,10 +339,10 @@ static gboolean build(const TgNotifyConfig *cfg, TgStore *store, const TgNotice 
   g_ptr_array_add(b->refs, NULL);
   b->to = (ComposeMailbox){.name = n->recipient_name, .address = n->recipient};
   b->date = g_date_time_new_from_unix_local(now);
-  g_autofree char *from_name = first_line(cfg->from_name && cfg->from_name[0]
-                                              ? cfg->from_name : cfg->signature);
+  b->from_name = first_line(cfg->from_name && cfg->from_name[0] ? cfg->from_name
+                                                                : cfg->signature);
   b->msg = (ComposeMessage){
-      .from = {.name = NULL, .address = cfg->from_address},
+      .from = {.name = b->from_name[0] ? b->from_name : NULL, .address = cfg->from_address},
       .reply_to = b->reply_to,
       .to = &b->to,
       .n_to = 1,
