@@ -74,7 +74,7 @@ int tg_notify_screen(const TgIngestContext *ctx, TgMail *m, gint64 now,
     }
     if (n >= cfg->flood_count) {
       g_set_error(error, TG_NOTIFY_ERROR, TG_NOTIFY_ERROR_FLOOD,
-                  "flood: %" G_GINT64_FORMAT " messages from %s in the last %u s "
+                  "%" G_GINT64_FORMAT " messages from %s in the last %u s "
                   "(limit %u)", n, from, cfg->flood_window, cfg->flood_count);
       return -1;
     }

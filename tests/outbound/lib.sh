@@ -63,8 +63,13 @@ sql() {
 import glob, sqlite3, sys
 db = [p for p in glob.glob(sys.argv[1] + "/*.db")][0]
 c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-for row in c.execute(sys.argv[2]):
-    print("|".join("" if v is None else str(v) for v in row))
+out = "".join("|".join("" if v is None else str(v) for v in row) + "\n"
+              for row in c.execute(sys.argv[2]))
+try:
+    sys.stdout.write(out)
+    sys.stdout.flush()
+except BrokenPipeError:
+    pass
 PY
 }
 
