@@ -34,5 +34,6 @@ int tg_cmd_import(int argc, char **argv);
 int tg_cmd_serve(int argc, char **argv);
 int tg_cmd_rules(int argc, char **argv);
 int tg_cmd_stats(int argc, char **argv);
+int tg_cmd_template(int argc, char **argv);
 
 #endif

@@ -2,6 +2,7 @@
  * rules and templates it names), listing every problem as FILE:LINE:
  * message.  Exit 0 when all is well, 78 (EX_CONFIG) otherwise. */
 #include "gateway/cli.h"
+#include "gateway/notify_config.h"
 #include "gateway/pipeline.h"
 
 #include <stdio.h>
@@ -33,6 +34,19 @@ int tg_cmd_check(int argc, char **argv) {
       if (!errors_seen)
         fprintf(stderr, "%s: %s\n", cfg->rules_dir, err->message);
     }
+  }
+  /* Templates: load all-or-nothing, then render each against sample data. */
+  if (cfg) {
+    g_autoptr(GError) terr = NULL;
+    g_autoptr(TemplateSet) set = tg_notify_config_load_templates(cfg, &terr);
+    g_autoptr(GPtrArray) tproblems = g_ptr_array_new_with_free_func(g_free);
+    if (!set)
+      g_ptr_array_add(tproblems, g_strdup(terr->message));
+    else
+      template_set_check(set, NULL, tproblems);
+    for (guint i = 0; i < tproblems->len; i++)
+      fprintf(stderr, "%s\n", (char *)g_ptr_array_index(tproblems, i));
+    problems += tproblems->len;
   }
   if (problems) {
     fprintf(stderr, "ticketgate check: %u problem(s)\n", problems);

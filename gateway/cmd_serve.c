@@ -18,6 +18,7 @@
 #include "gateway/cli.h"
 #include "gateway/imap_poller.h"
 #include "gateway/log.h"
+#include "gateway/sender.h"
 #include "gateway/serve_worker.h"
 #include "gateway/smtp_commit.h"
 #include "gateway/smtp_server.h"
@@ -109,6 +110,7 @@ int tg_cmd_serve(int argc, char **argv) {
   int rc = EX_OK;
   TgSmtpCommit *commit = NULL;
   TgImapPoller *imap = NULL;
+  TgSender *sender = NULL;
   if (g_mkdir_with_parents(cfg->data_dir, 0700) != 0) {
     tg_err("serve: mkdir(%s) failed: %s", cfg->data_dir, g_strerror(errno));
     rc = EX_TEMPFAIL;
@@ -146,6 +148,12 @@ int tg_cmd_serve(int argc, char **argv) {
                   g_unix_signal_add(SIGINT, on_quit_signal, &s),
                   g_unix_signal_add(SIGHUP, on_reload_signal, &s)};
   imap = tg_imap_poller_start(cfg); /* spools; the worker's rescan tickets */
+  /* Outbound notices go out from a thread of their own (sender.h); it
+   * looks every second, so an ack leaves soon after its ticket exists. */
+  if (!(sender = tg_sender_start(cfg, 1, &err))) {
+    tg_err("serve: outbound sender not started: %s", err->message);
+    g_clear_error(&err);
+  }
   g_main_loop_run(s.loop);
   for (int i = 0; i < 3; i++)
     g_source_remove(sig[i]);
@@ -154,6 +162,7 @@ int tg_cmd_serve(int argc, char **argv) {
 out:
   /* Order: no new sessions, last commits answered, then the final drain. */
   tg_imap_poller_stop(imap);
+  tg_sender_stop(sender);
   tg_smtp_server_free(s.server);
   tg_smtp_commit_free(commit);
   while (g_main_context_iteration(NULL, FALSE))

@@ -1,8 +1,10 @@
-/* cmd_spool.c - `ticketgate spool list [--quarantine] [--json]` and
- * `ticketgate spool retry [ID...]`. */
+/* cmd_spool.c - `ticketgate spool list [--quarantine] [--json]`,
+ * `ticketgate spool retry [ID...]` and `ticketgate spool flush` (one pass
+ * of the outbound sender, gateway/sender.h). */
 #include "gateway/cli.h"
 #include "gateway/log.h"
 #include "gateway/pipeline.h"
+#include "gateway/sender.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -92,16 +94,30 @@ static int spool_retry(TgPipeline *pipe, char **ids) {
   return failed ? EX_TEMPFAIL : EX_OK;
 }
 
+/* Exit 0 when the pass ran (deferred notices wait for the next one). */
+static int spool_flush(const TgConfig *cfg, TgPipeline *pipe) {
+  g_autoptr(GError) err = NULL;
+  TgSenderStats st;
+  if (!tg_sender_flush(cfg, tg_pipeline_store(pipe), &st, &err)) {
+    fprintf(stderr, "ticketgate: spool flush: %s\n", err->message);
+    return EX_TEMPFAIL;
+  }
+  printf("sent %u, deferred %u, failed %u\n", st.sent, st.deferred, st.failed);
+  return EX_OK;
+}
+
 int tg_cmd_spool(int argc, char **argv) {
   gboolean quarantine = FALSE, json = FALSE;
   const GOptionEntry entries[] = {
       {"quarantine", 'q', 0, G_OPTION_ARG_NONE, &quarantine, "List the quarantine", NULL},
       {"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL},
       {NULL}};
-  if (!tg_cli_parse(&argc, &argv, "list|retry [ID...]", entries))
+  if (!tg_cli_parse(&argc, &argv, "list|retry [ID...]|flush", entries))
     return EX_USAGE;
-  if (argc < 2 || (strcmp(argv[1], "list") != 0 && strcmp(argv[1], "retry") != 0)) {
-    fprintf(stderr, "usage: ticketgate spool list [--quarantine] [--json] | retry [ID...]\n");
+  if (argc < 2 || (strcmp(argv[1], "list") != 0 && strcmp(argv[1], "retry") != 0 &&
+                   strcmp(argv[1], "flush") != 0)) {
+    fprintf(stderr, "usage: ticketgate spool list [--quarantine] [--json] | retry [ID...]"
+                    " | flush\n");
     return EX_USAGE;
   }
   g_autoptr(TgConfig) cfg = tg_cli_load_config();
@@ -115,5 +131,7 @@ int tg_cmd_spool(int argc, char **argv) {
   }
   if (strcmp(argv[1], "list") == 0)
     return spool_list(pipe, quarantine, json);
+  if (strcmp(argv[1], "flush") == 0)
+    return spool_flush(cfg, pipe);
   return spool_retry(pipe, argv + 2);
 }

@@ -21,6 +21,8 @@ static const struct {
     {"import", tg_cmd_import, "import mbox FILE"},
     {"stats", tg_cmd_stats, "print the metrics (Prometheus text or --json)"},
     {"rules", tg_cmd_rules, "dry-run the routing rules on a message or on stored mail"},
+
+    {"template", tg_cmd_template, "preview NAME: print the message a template makes"},
 };
 
 static void usage(FILE *out) {

@@ -9,6 +9,8 @@
 #include "gateway/metrics.h"
 #include "filters/rules_examples.h"
 
+#include "gateway/notify_config.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -21,6 +23,8 @@ struct TgPipeline {
   TgParseLimits limits;
   TgIngestContext ictx;
   TgRuleset *ruleset;
+
+  TgNotifyConfig *notify; /* acks, bounces, flood (notify_config.h) */
 };
 
 TgRuleset *tg_pipeline_load_rules(const TgConfig *cfg, GPtrArray **diags_r,
@@ -80,12 +84,16 @@ TgPipeline *tg_pipeline_open(const TgConfig *cfg, GError **error) {
       .default_language = cfg->default_language,
       .ruleset = p->ruleset,
   };
+  if (!(p->notify = tg_notify_config_new(cfg, p->secret, error)))
+    return NULL;
+  p->ictx.notify = p->notify;
   return g_steal_pointer(&p);
 }
 
 void tg_pipeline_free(TgPipeline *p) {
   if (!p)
     return;
+  tg_notify_config_free(p->notify);
   tg_store_free(p->store);
   tg_spool_free(p->spool);
   if (p->ruleset)
@@ -100,6 +108,7 @@ void tg_pipeline_free(TgPipeline *p) {
 TgSpool *tg_pipeline_spool(TgPipeline *p) { return p->spool; }
 TgStore *tg_pipeline_store(TgPipeline *p) { return p->store; }
 GBytes *tg_pipeline_secret(TgPipeline *p) { return p->secret; }
+const TgNotifyConfig *tg_pipeline_notify(TgPipeline *p) { return p->notify; }
 
 void tg_pipe_result_clear(TgPipeResult *r) {
   g_clear_pointer(&r->reason, g_free);
@@ -199,9 +208,13 @@ gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
         tg_pipe_result_clear(&results[j]);
       return FALSE;
     }
-    tg_err("queue=%s store failed: %s", entries[i]->id, serr->message);
     results[i].outcome = TG_PIPE_QUARANTINED;
-    results[i].reason = g_strdup("store-error");
+    if (g_error_matches(serr, TG_NOTIFY_ERROR, TG_NOTIFY_ERROR_FLOOD)) {
+      results[i].reason = g_strdup("flood");
+    } else {
+      tg_err("queue=%s store failed: %s", entries[i]->id, serr->message);
+      results[i].reason = g_strdup("store-error");
+    }
     g_ptr_array_index(store_errors, i) = g_strdup(serr->message);
   }
   if (!tg_store_commit(p->store, error)) {

@@ -17,6 +17,7 @@
 #include "gateway/config.h"
 #include "spool/spool.h"
 #include "tickets/ingest.h"
+#include "tickets/notify.h"
 #include "tickets/store.h"
 
 typedef struct TgPipeline TgPipeline;
@@ -41,6 +42,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TgPipeline, tg_pipeline_free)
 TgSpool *tg_pipeline_spool(TgPipeline *p);
 TgStore *tg_pipeline_store(TgPipeline *p);
 GBytes *tg_pipeline_secret(TgPipeline *p);
+/* Templates and outbound settings the pipeline queues acks with.
+ * (transfer none) */
+const TgNotifyConfig *tg_pipeline_notify(TgPipeline *p);
 
 /* Processes a read, locked entry; frees nothing. */
 gboolean tg_pipeline_process(TgPipeline *p, TgSpoolEntry *e, TgPipeResult *r,

@@ -151,25 +151,6 @@ read_template_file(const char *path, gsize *len_r, GError **error)
     load_error(error, path, 0, "cannot read: %s", io_error->message);
     return NULL;
   }
-  if (len > TEMPLATE_FILE_MAX) {
-    g_free(data);
-    load_error(error, path, 1, "file larger than %d bytes", TEMPLATE_FILE_MAX);
-    return NULL;
-  }
-  const char *bad = NULL;
-  if (!g_utf8_validate(data, len, &bad)) {
-    guint line = 1;
-    for (const char *p = data; p < bad; p++)
-      line += *p == '\n';
-    g_free(data);
-    load_error(error, path, line, "not valid UTF-8");
-    return NULL;
-  }
-  /* an editor's byte order mark is not part of the first header name */
-  if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
-    memmove(data, data + 3, len - 3 + 1);
-    len -= 3;
-  }
   *len_r = len;
   return data;
 }
@@ -272,6 +253,87 @@ parse_template(const char *path, const char *data, gsize len, GError **error)
   return t;
 }
 
+/* One file of the set: @rel is "ack.ja.mustache", "canned/x.en.mustache" or
+ * "partials/greeting.ja.mustache"; @path names it in messages.  HTML bodies
+ * are kept in @html_files until every template is loaded. */
+typedef struct {
+  char *path;
+  char *key;   /* "NAME.LANG" of the template it belongs to */
+  char *data;
+  gsize len;
+} HtmlFile;
+
+static void
+html_file_free(gpointer p)
+{
+  HtmlFile *h = p;
+  g_free(h->path);
+  g_free(h->key);
+  g_free(h->data);
+  g_free(h);
+}
+
+/* @data is checked here (size, UTF-8, BOM) exactly as a file read from disk. */
+static gboolean
+check_text(const char *path, char **data, gsize *len, GError **error)
+{
+  if (*len > TEMPLATE_FILE_MAX)
+    return load_error(error, path, 1, "file larger than %d bytes", TEMPLATE_FILE_MAX);
+  const char *bad = NULL;
+  if (!g_utf8_validate(*data, *len, &bad)) {
+    guint line = 1;
+    for (const char *p = *data; p < bad; p++)
+      line += *p == '\n';
+    return load_error(error, path, line, "not valid UTF-8");
+  }
+  if (*len >= 3 && memcmp(*data, "\xef\xbb\xbf", 3) == 0) {
+    memmove(*data, *data + 3, *len - 3 + 1);
+    *len -= 3;
+  }
+  return TRUE;
+}
+
+/* Adds one file: @prefix is NULL or "canned/"; @partials for partials/. */
+static gboolean
+add_file(TemplateSet *set, const char *path, const char *file, const char *prefix, gboolean partials,
+         const char *text, gsize text_len, GPtrArray *html_files, GError **error)
+{
+  g_autofree char *name = NULL, *lang = NULL;
+  gboolean html = FALSE;
+  if (!parse_file_name(file, &name, &lang, &html))
+    return load_error(error, path, 0,
+                      "file name must be NAME.LANG.mustache or NAME.LANG.html.mustache "
+                      "(NAME: a-z 0-9 - _, LANG: 2-3 lowercase letters)");
+  if (html && partials)
+    return load_error(error, path, 0, "partials have no HTML variant");
+  gsize len = text_len;
+  g_autofree char *data = g_strndup(text, text_len);
+  if (!check_text(path, &data, &len, error))
+    return FALSE;
+  g_autofree char *key = g_strdup_printf("%s%s.%s", prefix ? prefix : "", name, lang);
+  if (html) {
+    HtmlFile *h = g_new0(HtmlFile, 1);
+    h->path = g_strdup(path);
+    h->key = g_steal_pointer(&key);
+    h->data = g_steal_pointer(&data);
+    h->len = len;
+    g_ptr_array_add(html_files, h);
+    return TRUE;
+  }
+  if (partials) {
+    Mustache *m = compile(path, 1, data, len, error);
+    if (!m)
+      return FALSE;
+    g_hash_table_insert(set->partials, g_steal_pointer(&key), m);
+  } else {
+    Template *t = parse_template(path, data, len, error);
+    if (!t)
+      return FALSE;
+    g_hash_table_insert(set->templates, g_steal_pointer(&key), t);
+  }
+  return TRUE;
+}
+
 static gboolean
 load_dir(TemplateSet *set, const char *dir, const char *prefix, gboolean partials, GPtrArray *html_files,
          GError **error)
@@ -289,66 +351,31 @@ load_dir(TemplateSet *set, const char *dir, const char *prefix, gboolean partial
     if (!g_str_has_suffix(file, ".mustache"))
       continue;
     g_autofree char *path = g_build_filename(dir, file, NULL);
-    g_autofree char *name = NULL, *lang = NULL;
-    gboolean html = FALSE;
-    if (!parse_file_name(file, &name, &lang, &html))
-      return load_error(error, path, 0,
-                        "file name must be NAME.LANG.mustache or NAME.LANG.html.mustache "
-                        "(NAME: a-z 0-9 - _, LANG: 2-3 lowercase letters)");
-    if (html && partials)
-      return load_error(error, path, 0, "partials have no HTML variant");
-    if (html) {
-      g_ptr_array_add(html_files, g_steal_pointer(&path));
-      continue;
-    }
     gsize len = 0;
     g_autofree char *data = read_template_file(path, &len, error);
     if (!data)
       return FALSE;
-    g_autofree char *key = g_strdup_printf("%s%s.%s", prefix ? prefix : "", name, lang);
-    if (partials) {
-      Mustache *m = compile(path, 1, data, len, error);
-      if (!m)
-        return FALSE;
-      g_hash_table_insert(set->partials, g_steal_pointer(&key), m);
-    } else {
-      Template *t = parse_template(path, data, len, error);
-      if (!t)
-        return FALSE;
-      g_hash_table_insert(set->templates, g_steal_pointer(&key), t);
-    }
+    if (!add_file(set, path, file, prefix, partials, data, len, html_files, error))
+      return FALSE;
   }
   return TRUE;
 }
 
 /* HTML bodies attach to the template of the same name and language. */
 static gboolean
-attach_html(TemplateSet *set, const char *path, GError **error)
+attach_html(TemplateSet *set, const HtmlFile *h, GError **error)
 {
-  g_autofree char *base = g_path_get_basename(path);
-  g_autofree char *dirname = g_path_get_dirname(path);
-  g_autofree char *name = NULL, *lang = NULL;
-  gboolean html;
-  parse_file_name(base, &name, &lang, &html);
-  g_autofree char *parent = g_path_get_basename(dirname);
-  gboolean canned = strcmp(parent, "canned") == 0 && strcmp(dirname, set->dir) != 0;
-  g_autofree char *key = g_strdup_printf("%s%s.%s", canned ? "canned/" : "", name, lang);
-  Template *t = g_hash_table_lookup(set->templates, key);
+  Template *t = g_hash_table_lookup(set->templates, h->key);
   if (!t)
-    return load_error(error, path, 0, "HTML body without a %s.%s.mustache next to it", name, lang);
-  gsize len = 0;
-  g_autofree char *data = read_template_file(path, &len, error);
-  if (!data)
-    return FALSE;
-  t->html = compile(path, 1, data, len, error);
-  t->html_path = g_strdup(path);
+    return load_error(error, h->path, 0, "HTML body without a %s.mustache next to it", h->key);
+  t->html = compile(h->path, 1, h->data, h->len, error);
+  t->html_path = g_strdup(h->path);
   return t->html != NULL;
 }
 
-TemplateSet *
-template_set_load(const char *dir, const char *default_lang, GError **error)
+static TemplateSet *
+set_new(const char *dir, const char *default_lang)
 {
-  g_return_val_if_fail(dir != NULL, NULL);
   g_autofree char *def = language_normalize(default_lang);
   TemplateSet *set = g_new0(TemplateSet, 1);
   g_atomic_ref_count_init(&set->ref);
@@ -356,13 +383,12 @@ template_set_load(const char *dir, const char *default_lang, GError **error)
   set->default_lang = def ? g_steal_pointer(&def) : g_strdup("en");
   set->templates = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, template_free);
   set->partials = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)mustache_free);
+  return set;
+}
 
-  g_autoptr(GPtrArray) html_files = g_ptr_array_new_with_free_func(g_free);
-  g_autofree char *canned = g_build_filename(dir, "canned", NULL);
-  g_autofree char *partials = g_build_filename(dir, "partials", NULL);
-  gboolean ok = load_dir(set, dir, NULL, FALSE, html_files, error) &&
-                load_dir(set, canned, "canned/", FALSE, html_files, error) &&
-                load_dir(set, partials, NULL, TRUE, html_files, error);
+static TemplateSet *
+set_finish(TemplateSet *set, gboolean ok, GPtrArray *html_files, GError **error)
+{
   for (guint i = 0; ok && i < html_files->len; i++)
     ok = attach_html(set, g_ptr_array_index(html_files, i), error);
   if (!ok) {
@@ -370,6 +396,53 @@ template_set_load(const char *dir, const char *default_lang, GError **error)
     return NULL;
   }
   return set;
+}
+
+TemplateSet *
+template_set_load(const char *dir, const char *default_lang, GError **error)
+{
+  g_return_val_if_fail(dir != NULL, NULL);
+  TemplateSet *set = set_new(dir, default_lang);
+  g_autoptr(GPtrArray) html_files = g_ptr_array_new_with_free_func(html_file_free);
+  g_autofree char *canned = g_build_filename(dir, "canned", NULL);
+  g_autofree char *partials = g_build_filename(dir, "partials", NULL);
+  gboolean ok = load_dir(set, dir, NULL, FALSE, html_files, error) &&
+                load_dir(set, canned, "canned/", FALSE, html_files, error) &&
+                load_dir(set, partials, NULL, TRUE, html_files, error);
+  return set_finish(set, ok, html_files, error);
+}
+
+TemplateSet *
+template_set_load_files(const char *label, const TemplateFile *files, gsize n_files,
+                        const char *default_lang, GError **error)
+{
+  g_return_val_if_fail(label != NULL, NULL);
+  TemplateSet *set = set_new(label, default_lang);
+  g_autoptr(GPtrArray) html_files = g_ptr_array_new_with_free_func(html_file_free);
+  gboolean ok = TRUE;
+  for (gsize i = 0; ok && i < n_files; i++) {
+    const char *rel = files[i].path;
+    const char *prefix = NULL;
+    gboolean partials = FALSE;
+    const char *file = rel;
+    if (g_str_has_prefix(rel, "canned/")) {
+      prefix = "canned/";
+      file = rel + 7;
+    } else if (g_str_has_prefix(rel, "partials/")) {
+      partials = TRUE;
+      file = rel + 9;
+    }
+    if (!g_str_has_suffix(file, ".mustache"))
+      continue;
+    g_autofree char *path = g_strdup_printf("%s/%s", label, rel);
+    if (strchr(file, '/')) {
+      ok = load_error(error, path, 0, "templates live in DIR, DIR/canned or DIR/partials");
+      break;
+    }
+    ok = add_file(set, path, file, prefix, partials, files[i].text,
+                  files[i].len < 0 ? strlen(files[i].text) : (gsize)files[i].len, html_files, error);
+  }
+  return set_finish(set, ok, html_files, error);
 }
 
 TemplateSet *

@@ -29,6 +29,9 @@
  *
  * PUBLIC FUNCTIONS
  *   template_set_load()        directory -> set, or NULL + `file:line: message`
+ *   template_set_load_files()  the same from (relative path, text) pairs, e.g.
+ *                              the built-in set embedded with GResource
+ *                              (template_builtin.h)
  *   template_set_ref()/unref() share a set across a reload
  *   template_set_lookup()      which variant (name, lang) would be used
  *   template_set_render()      render one template
@@ -86,6 +89,22 @@ typedef struct {
 /* Load @dir.  @default_lang ("ja", "en") is the fallback variant.
  * Returns (transfer full) the set, or NULL and @error. */
 TemplateSet *template_set_load(const char *dir, const char *default_lang, GError **error);
+
+/* One file for template_set_load_files(): @path relative to the set's
+ * root ("ack.ja.mustache", "canned/x.en.mustache", "partials/y.ja.mustache"),
+ * @text its bytes (borrowed), @len its length or -1 if NUL-terminated. */
+typedef struct {
+  const char *path;
+  const char *text;
+  gssize len;
+} TemplateFile;
+
+/* Load a set from @n_files files in memory, with the same rules and messages
+ * as template_set_load(); @label plays the part of the directory in
+ * `file:line: message` (e.g. "(built-in)").  Paths not ending in .mustache
+ * are ignored.  Returns (transfer full) the set, or NULL and @error. */
+TemplateSet *template_set_load_files(const char *label, const TemplateFile *files, gsize n_files,
+                                     const char *default_lang, GError **error);
 
 /* (transfer full) another reference */
 TemplateSet *template_set_ref(TemplateSet *set);

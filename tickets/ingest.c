@@ -4,6 +4,9 @@
 #include "tickets/classify.h"
 #include "tickets/clock.h"
 #include "tickets/thread.h"
+#include "tickets/notify.h"
+#include "templates/language.h"
+#include "templates/message_id.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -15,29 +18,19 @@ const char *tg_ingest_outcome_name(TgIngestOutcome o) {
   case TG_INGEST_DUPLICATE: return "duplicate";
   case TG_INGEST_REPLAYED: return "replayed";
   case TG_INGEST_QUARANTINE: return "quarantined by rule";
+
+  case TG_INGEST_BOUNCE: return "bounce";
   }
   return "?";
 }
 
 const char *tg_ingest_language(const TgMail *m, const char *fallback) {
-  static const char *const ja_charsets[] = {
-      "iso-2022-jp", "shift_jis", "shift-jis", "sjis", "cp932", "windows-31j",
-      "euc-jp", NULL};
-  if (m->content_language && g_ascii_strncasecmp(m->content_language, "ja", 2) == 0)
-    return "ja";
-  if (m->charset && g_strv_contains(ja_charsets, m->charset))
-    return "ja";
-  /* Kana are Japanese; kanji alone could be Chinese. */
-  const char *texts[] = {m->subject, m->body};
-  for (gsize t = 0; t < G_N_ELEMENTS(texts); t++) {
-    guint n = 0;
-    for (const char *p = texts[t]; *p && n < 4096; p = g_utf8_next_char(p), n++) {
-      gunichar c = g_utf8_get_char(p);
-      if (c >= 0x3040 && c <= 0x30FF)
-        return "ja";
-    }
-  }
-  return fallback && fallback[0] ? fallback : "en";
+  /* templates/language.h decides; the subject counts as text too. */
+  g_autofree char *text = g_strconcat(m->subject, "\n", m->body, NULL);
+  const char *lang = language_detect(m->charset, m->content_language, text, -1,
+                                     fallback && fallback[0] ? fallback : "en");
+  return g_strcmp0(lang, "ja") == 0 ? "ja" : g_strcmp0(lang, "en") == 0 ? "en"
+                                           : fallback && fallback[0] ? fallback : "en";
 }
 
 static const char *requester_address(const TgMail *m) {
@@ -91,25 +84,35 @@ static gint64 by_reply_address(const TgIngestContext *ctx, const TgMail *m,
   return 0;
 }
 
-static gint64 by_message_id(TgStore *s, const char *msgid, GError **error) {
+/* A Message-ID of our signed form counts only when its token proves that
+ * the sender is the recipient of that notice; a forged or forwarded one
+ * threads nothing.  Other ids are looked up among stored messages. */
+static gint64 by_message_id(const TgIngestContext *ctx, const TgMail *m,
+                            const char *msgid, GError **error) {
   if (!msgid || !msgid[0])
     return 0;
-  gint64 id = tg_store_query_int(
-      s, "SELECT ticket_id FROM messages WHERE message_id = ? LIMIT 1", 0,
-      error, "s", msgid);
-  if (id)
-    return id;
+  gsize slen = 0;
+  const guint8 *sec = g_bytes_get_data(ctx->secret, &slen);
+  guint64 ticket = 0;
+  gboolean proof_ok = FALSE;
+  if (slen && message_id_verify(msgid, NULL, requester_address(m), sec, slen,
+                                &ticket, NULL, &proof_ok)) {
+    if (!proof_ok || ticket > G_MAXINT64 || !ticket_exists(ctx->store, (gint64)ticket, error))
+      return 0;
+    return (gint64)ticket;
+  }
   return tg_store_query_int(
-      s, "SELECT ticket_id FROM outbound WHERE message_id = ? LIMIT 1", 0,
-      error, "s", msgid);
+      ctx->store,
+      "SELECT ticket_id FROM messages WHERE message_id = ? AND direction = 'in' "
+      "LIMIT 1", 0, error, "s", msgid);
 }
 
 static gint64 by_references(const TgIngestContext *ctx, const TgMail *m,
                             GError **error) {
-  gint64 id = by_message_id(ctx->store, m->in_reply_to, error);
+  gint64 id = by_message_id(ctx, m, m->in_reply_to, error);
   /* Newest reference first: it names the message being answered. */
   for (guint i = m->references->len; !id && i > 0; i--)
-    id = by_message_id(ctx->store, g_ptr_array_index(m->references, i - 1), error);
+    id = by_message_id(ctx, m, g_ptr_array_index(m->references, i - 1), error);
   return id;
 }
 
@@ -262,6 +265,11 @@ static gboolean thread_and_store(const TgIngestContext *ctx, TgMail *m,
     return TRUE;
   }
 
+  /* Notification, before threading: DSNs for our notices, flood limit. */
+  int screened = tg_notify_screen(ctx, m, now, r, error);
+  if (screened != 0)
+    return screened > 0;
+
   const char *sender = requester_address(m);
   gint64 ticket = by_reply_address(ctx, m, &e);
   CHECK_ERR();
@@ -337,11 +345,12 @@ static gboolean thread_and_store(const TgIngestContext *ctx, TgMail *m,
   r->ticket_id = ticket;
   if (!store_message(ctx, m, ticket, dedup, now, &r->message_row, error))
     return FALSE;
+  /* Rule actions and the notices they cause are written in the same
+   * transaction, so a crash never separates a ticket change from its ack. */
   if (r->rules && !tg_classify_apply(s, ticket, r->rules, now, error))
     return FALSE;
-  /* Classification (rules) and notification (acks, outbound queue) hook in
-   * here, inside the same transaction, so a crash never separates a ticket
-   * change from the notice it causes. */
+  if (!tg_notify_ingested(ctx, m, r, now, error))
+    return FALSE;
   return TRUE;
 #undef CHECK_ERR
 }

@@ -9,7 +9,14 @@
  *
  * Threading order: a signed reply address among the envelope recipients,
  * To and Cc; the subject tag, when the sender already takes part in that
- * ticket; In-Reply-To/References matching a stored or sent Message-ID.
+ * ticket; In-Reply-To/References naming one of our signed Message-IDs
+ * (templates/message_id.h) whose token proves the sender received it, or
+ * a stored incoming Message-ID.  An id of our form with a wrong token
+ * (forged, or forwarded to someone else) threads nothing.
+ *
+ * Notification (tickets/notify.h) hooks in twice: before threading (DSNs
+ * for our notices, the flood limit: TG_NOTIFY_ERROR_FLOOD) and after the
+ * message is stored (acks), both inside the same transaction.
  * A tag from anyone else opens a new ticket linked to the tagged one.
  *
  * Errors: TG_STORE_ERROR_TEMP (retry later) or TG_STORE_ERROR_FAILED.
@@ -21,6 +28,8 @@
 #include "tickets/mail.h"
 #include "tickets/store.h"
 
+typedef struct TgNotifyConfig TgNotifyConfig; /* tickets/notify.h */
+
 typedef struct {
   TgStore *store;
   GBytes *secret;
@@ -29,6 +38,8 @@ typedef struct {
   char *const *staff_addresses;
   const char *default_language;
   TgRuleset *ruleset;           /* may be NULL: no classification */
+
+  const TgNotifyConfig *notify; /* acks, bounces, flood; NULL = none */
 } TgIngestContext;
 
 typedef enum {
@@ -37,6 +48,8 @@ typedef enum {
   TG_INGEST_DUPLICATE,
   TG_INGEST_REPLAYED,
   TG_INGEST_QUARANTINE,  /* a rule said so; nothing was stored */
+
+  TG_INGEST_BOUNCE,     /* a DSN for one of our notices: no ticket */
 } TgIngestOutcome;
 
 typedef struct {

@@ -120,6 +120,15 @@ static const char *const steps[] = {
     "  last_uid INTEGER NOT NULL,"
     "  updated_at INTEGER NOT NULL,"
     "  PRIMARY KEY (account, folder)) WITHOUT ROWID;",
+
+    /* 3: outbound notices (issue 6): the automatic-reply flag that the
+     * per-address rate limit counts, the 'out' messages row of the notice,
+     * and indexes for the rate and flood windows. */
+    "ALTER TABLE outbound ADD COLUMN auto_submitted INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE outbound ADD COLUMN message_row INTEGER REFERENCES messages(id);"
+    "ALTER TABLE outbound ADD COLUMN envelope_sender TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX outbound_recipient ON outbound(recipient, created_at);"
+    "CREATE INDEX messages_from ON messages(from_address, created_at);",
 };
 
 guint tg_store_schema_count(void) { return G_N_ELEMENTS(steps); }

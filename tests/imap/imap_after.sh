@@ -13,7 +13,7 @@ expect_eq "$(ticket_count "$C")" 11 "tickets"
 expect_eq "$(imap_count support secret INBOX)" 0 "INBOX after move"
 expect_eq "$(imap_count support secret Done)" 7 "Done after move"
 expect_eq "$(imap_count other other INBOX)" 0 "INBOX after delete"
-expect_eq "$(db_count "select count(*) from messages where origin = 'imap del'")" 4 "origin del"
+expect_eq "$(db_count "select count(*) from messages where direction='in' and origin = 'imap del'")" 4 "origin del"
 # Next pass: nothing new, nothing twice.
 imap_append support secret INBOX 1 mv2
 "$TG_BINARY" -c "$C" fetch

@@ -12,7 +12,7 @@ SERVE=$!
 EXTRA_PIDS=$SERVE
 wait_tickets() {
   for _ in $(seq 1 100); do
-    n=$(sqlite3 "$T/var/ticketgate.db" "select count(*) from messages" 2>/dev/null || echo 0)
+    n=$(sqlite3 "$T/var/ticketgate.db" "select count(*) from messages where direction='in'" 2>/dev/null || echo 0)
     [ "$n" -ge "$1" ] && return 0
     sleep 0.1
   done

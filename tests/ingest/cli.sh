@@ -70,7 +70,7 @@ expect_eq still-spooled "$("$TG" -c locked.conf spool list --json 2>/dev/null | 
 wait $locker
 "$TG" -c locked.conf spool retry > /dev/null 2>&1
 "$TG" -c locked.conf spool retry > /dev/null 2>&1
-expect_eq stored-once "$(sqlite3 locked/ticketgate.db "select count(*) from messages where message_id='l1'")" 1
+expect_eq stored-once "$(sqlite3 locked/ticketgate.db "select count(*) from messages where direction='in' and message_id='l1'")" 1
 expect_eq queue-empty "$("$TG" -c locked.conf spool list --json 2>/dev/null | tg_json 'len(j)')" 0
 pass "locked database: 75, kept, retried once"
 
@@ -84,10 +84,10 @@ expect_eq reason "$(echo "$list" | tg_json 'j[0]["reason"].split()[0]')" header-
 id=$(echo "$list" | tg_json 'j[0]["id"]')
 # A message behind it is not blocked.
 simple a@example.com next q2 | "$TG" -c q.conf deliver --recipient support@localhost 2>/dev/null
-expect_eq not-blocked "$(sqlite3 q/ticketgate.db "select count(*) from messages where message_id='q2'")" 1
+expect_eq not-blocked "$(sqlite3 q/ticketgate.db "select count(*) from messages where direction='in' and message_id='q2'")" 1
 printf '[gateway]\ndata_dir = ./q\n[limits]\nheader_count = 1000\n' > q.conf
 "$TG" -c q.conf spool retry "$id" | grep -q "$id ticketed" || fail "retry did not ticket $id"
-expect_eq released "$(sqlite3 q/ticketgate.db "select count(*) from messages where message_id='q1'")" 1
+expect_eq released "$(sqlite3 q/ticketgate.db "select count(*) from messages where direction='in' and message_id='q1'")" 1
 expect_eq quarantine-empty "$("$TG" -c q.conf spool list --quarantine --json 2>/dev/null | tg_json 'len(j)')" 0
 rc=0; "$TG" -c q.conf spool retry ../../etc/passwd > /dev/null 2>&1 || rc=$?
 [ "$rc" -ne 0 ] || fail "a path was accepted as a spool id"
@@ -103,7 +103,7 @@ pass "quarantine with reason, retry after the fix"
 printf '[gateway]\ndata_dir = ./imp\n' > imp.conf
 "$TG" -c imp.conf import mbox in.mbox 2> import.err
 grep -q 'import: 3 messages: 3 ticketed' import.err || fail "import summary: $(cat import.err)"
-expect_eq mbox-unquote "$(sqlite3 imp/ticketgate.db "select body from messages where message_id='m1'")" $'hello\nFrom the start'
+expect_eq mbox-unquote "$(sqlite3 imp/ticketgate.db "select body from messages where direction='in' and message_id='m1'")" $'hello\nFrom the start'
 "$TG" -c imp.conf import mbox in.mbox 2> import2.err
 grep -q '3 duplicates' import2.err || fail "re-import not deduplicated: $(cat import2.err)"
 rc=0; "$TG" -c imp.conf import mbox no-such-file 2>/dev/null || rc=$?

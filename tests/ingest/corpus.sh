@@ -13,7 +13,7 @@ while IFS= read -r f; do
   rc=0
   (cd "$d" && timeout 60 "$TG" deliver --recipient support@localhost --sender test@example.org < "$f" 2> "$d/log") || rc=$?
   [ "$rc" -eq 0 ] || { cat "$d/log" >&2; fail "$f: deliver exited $rc"; }
-  msgs=$(sqlite3 "$d/var/ticketgate.db" "select count(*) from messages")
+  msgs=$(sqlite3 "$d/var/ticketgate.db" "select count(*) from messages where direction='in'")
   quar=$(cd "$d" && "$TG" spool list --quarantine --json 2>/dev/null | tg_json 'len(j)')
   queued=$(cd "$d" && "$TG" spool list --json 2>/dev/null | tg_json 'len(j)')
   [ "$queued" -eq 0 ] || fail "$f: left in the spool"

@@ -39,7 +39,7 @@ killed=$((count - $(wc -l < ok.list)))
 "$TG" spool retry > retry.out 2>&1 || { cat retry.out; fail "second spool retry failed"; }
 expect_eq queue-empty "$("$TG" spool list --json 2>/dev/null | tg_json 'len(j)')" 0
 expect_eq no-quarantine "$("$TG" spool list --quarantine --json 2>/dev/null | tg_json 'len(j)')" 0
-sqlite3 var/ticketgate.db "select message_id from messages" | sort > stored.list
+sqlite3 var/ticketgate.db "select message_id from messages where direction='in'" | sort > stored.list
 dups=$(uniq -d stored.list | wc -l)
 expect_eq duplicates "$dups" 0
 missing=0

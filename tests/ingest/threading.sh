@@ -10,7 +10,7 @@ msg() { # FROM MSGID SUBJECT [EXTRA-HEADER]
     "$1" "$3" "$2" "${4:-}" "$2"
 }
 deliver() { "$TG" deliver --recipient "${RCPT:-support@localhost}" 2>/dev/null; }
-ticket_of() { sqlite3 var/ticketgate.db "select ticket_id from messages where message_id='$1'"; }
+ticket_of() { sqlite3 var/ticketgate.db "select ticket_id from messages where direction='in' and message_id='$1'"; }
 count() { sqlite3 var/ticketgate.db "$1"; }
 
 msg 'Alice <alice@example.com>' a1 'Printer on fire' | deliver
@@ -59,16 +59,16 @@ pass "References and In-Reply-To"
 # The same message twice (another spool entry, same Message-ID): stored once.
 msg 'dave@example.com' d1 'Hello' | deliver
 msg 'dave@example.com' d1 'Hello' | deliver
-expect_eq duplicate "$(count "select count(*) from messages where message_id='d1'")" 1
+expect_eq duplicate "$(count "select count(*) from messages where direction='in' and message_id='d1'")" 1
 # Without a Message-ID the raw bytes decide.
 printf 'From: erin@example.com\nSubject: no id\n\nsame\n' | deliver
 printf 'From: erin@example.com\nSubject: no id\n\nsame\n' | deliver
-expect_eq duplicate-raw "$(count "select count(*) from messages where subject='no id'")" 1
+expect_eq duplicate-raw "$(count "select count(*) from messages where direction='in' and subject='no id'")" 1
 pass "duplicates stored once"
 
 msg 'frank@example.com' f1 'Re: RE: Fwd: FW: AW: WG: SV: Re[2]: 返信: 転送：Re: Order 42' | deliver
 expect_eq clean-subject "$(count "select t.subject from tickets t join messages m on m.ticket_id=t.id where m.message_id='f1'")" 'Order 42'
-expect_eq own-subject "$(count "select subject from messages where message_id='f1'")" 'Re: RE: Fwd: FW: AW: WG: SV: Re[2]: 返信: 転送：Re: Order 42'
+expect_eq own-subject "$(count "select subject from messages where direction='in' and message_id='f1'")" 'Re: RE: Fwd: FW: AW: WG: SV: Re[2]: 返信: 転送：Re: Order 42'
 pass "reply prefixes stripped"
 
 # A customer writing into a resolved ticket reopens it.

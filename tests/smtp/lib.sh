@@ -43,6 +43,9 @@ ${SMTP_EXTRA:-}
 listen = 127.0.0.1:$LMTP_PORT
 [limits]
 spool_min_free = 0
+# Load tests send thousands from one sender: the flood guard would
+# (rightly) quarantine them.
+flood = 0
 ${LIMITS_EXTRA:-}
 CONF
 }
@@ -85,4 +88,4 @@ wait_drained() {
   fail "spool queue not drained: $(ls "$T/var/spool/queue" | wc -l) left"
 }
 
-message_count() { sql "select count(*) from messages"; }
+message_count() { sql "select count(*) from messages where direction='in'"; }

@@ -30,7 +30,7 @@ send reserve-3@x
 grep -q "250 2.0.0 Ok: queued as" "$T/out" || fail "after reload: $(cat "$T/out")"
 wait_drained
 [ "$(message_count)" = 1 ] || fail "expected 1 message, got $(message_count)"
-[ "$(sql "select subject from messages")" = "reserve-3@x" ] || fail "wrong message stored"
+[ "$(sql "select subject from messages where direction='in'")" = "reserve-3@x" ] || fail "wrong message stored"
 kill -0 "$SERVER_PID" || fail "serve died on SIGHUP"
 stop_server
 echo ok

@@ -47,7 +47,7 @@ for i in 1 2 3; do
 done
 wait_drained
 for m in before-1 before-2 before-3 during-1 during-2 during-3; do
-  [ "$(sql "select count(*) from messages where message_id = '$m@full'")" = 1 ] || fail "$m not stored exactly once"
+  [ "$(sql "select count(*) from messages where direction='in' and message_id = '$m@full'")" = 1 ] || fail "$m not stored exactly once"
 done
 [ "$(message_count)" = 6 ] || fail "expected 6 messages, got $(message_count)"
 stop_server

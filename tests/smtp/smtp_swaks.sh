@@ -108,12 +108,12 @@ sleep 0.5
 wait_drained
 
 # What must be in the store, and what must not.
-[ "$(sql "select count(*) from messages where message_id like '%vanished%' or message_id like '%too-big%'")" = 0 ] \
+[ "$(sql "select count(*) from messages where direction='in' and message_id like '%vanished%' or message_id like '%too-big%'")" = 0 ] \
   || fail "a refused or partial message was stored"
 [ -z "$(ls -A "$T/var/spool/tmp")" ] || fail "partial message left in spool tmp/: $(ls "$T/var/spool/tmp")"
 grep -q "lost connection in DATA" "$T/log" || fail "mid-DATA disconnect not logged"
 [ "$(message_count)" = 6 ] || fail "expected 6 stored messages, got $(message_count)"
-ID=$(sql "select ticket_id from messages where message_id = 'jp-8bit@example.jp'")
+ID=$(sql "select ticket_id from messages where direction='in' and message_id = 'jp-8bit@example.jp'")
 [ -n "$ID" ] || fail "Japanese message not stored"
 "$TG_BINARY" -c "$T/conf" ticket show "$ID" --json > "$T/show.json"
 python3 - "$T/show.json" "$BODY" <<'PY' || fail "Japanese body differs"
@@ -124,9 +124,9 @@ want = sys.argv[2]
 assert body == want, (body, want)
 assert t["subject"] == "配送について", t["subject"]
 PY
-ID=$(sql "select ticket_id from messages where message_id = 'utf8-addr@example.jp'")
+ID=$(sql "select ticket_id from messages where direction='in' and message_id = 'utf8-addr@example.jp'")
 [ -n "$ID" ] || fail "SMTPUTF8 message not stored"
-[ "$(sql "select origin from messages where message_id = 'utf8-addr@example.jp'")" = "smtp 127.0.0.1" ] || fail "origin not recorded"
-[ "$(sql "select envelope_sender from messages where message_id = 'utf8-addr@example.jp'")" = "田中@例え.jp" ] || fail "envelope sender not recorded"
+[ "$(sql "select origin from messages where direction='in' and message_id = 'utf8-addr@example.jp'")" = "smtp 127.0.0.1" ] || fail "origin not recorded"
+[ "$(sql "select envelope_sender from messages where direction='in' and message_id = 'utf8-addr@example.jp'")" = "田中@例え.jp" ] || fail "envelope sender not recorded"
 stop_server
 echo "ok"

@@ -1,0 +1,126 @@
+/* smtp_send.c - one message to the smarthost (contract in smtp_send.h). */
+#include "gateway/smtp_send.h"
+
+#include <libetpan/libetpan.h>
+#include <signal.h>
+#include <string.h>
+
+G_DEFINE_QUARK(tg-smtp-send-error-quark, tg_smtp_send_error)
+
+gboolean tg_smtp_send_target_parse(const char *spec, char **host_r, guint *port_r,
+                                   GError **error) {
+  g_autofree char *host = NULL;
+  const char *port_s = NULL;
+  if (spec[0] == '[') {
+    const char *end = strchr(spec, ']');
+    if (!end)
+      goto bad;
+    host = g_strndup(spec + 1, end - spec - 1);
+    if (end[1] == ':')
+      port_s = end + 2;
+    else if (end[1])
+      goto bad;
+  } else {
+    const char *colon = strrchr(spec, ':');
+    if (colon && strchr(spec, ':') == colon) {
+      host = g_strndup(spec, colon - spec);
+      port_s = colon + 1;
+    } else {
+      host = g_strdup(spec);
+    }
+  }
+  guint64 port = 25;
+  if (port_s && (!g_ascii_string_to_unsigned(port_s, 10, 1, 65535, &port, NULL)))
+    goto bad;
+  if (!host[0])
+    goto bad;
+  *host_r = g_steal_pointer(&host);
+  *port_r = (guint)port;
+  return TRUE;
+bad:
+  g_set_error(error, TG_SMTP_SEND_ERROR, TG_SMTP_SEND_ERROR_PERM,
+              "smarthost '%s' is not HOST[:PORT]", spec);
+  return FALSE;
+}
+
+/* The server's last reply, one line, bounded. */
+static char *reply_text(mailsmtp *smtp) {
+  g_autofree char *r = g_strndup(smtp->response ? smtp->response : "", 300);
+  for (char *p = r; *p; p++)
+    if ((guchar)*p < 0x20 || (guchar)*p == 0x7f)
+      *p = ' ';
+  return g_strdup_printf("%d %s", smtp->response_code, g_strstrip(r));
+}
+
+static gboolean stage_failed(mailsmtp *smtp, int rc, const char *stage, GError **error) {
+  gboolean transport = rc == MAILSMTP_ERROR_STREAM || rc == MAILSMTP_ERROR_CONNECTION_REFUSED ||
+                       rc == MAILSMTP_ERROR_SSL || rc == MAILSMTP_ERROR_MEMORY ||
+                       rc == MAILSMTP_ERROR_HOSTNAME;
+  if (transport) {
+    g_set_error(error, TG_SMTP_SEND_ERROR, TG_SMTP_SEND_ERROR_TEMP,
+                "%s: connection failed (libetpan error %d)", stage, rc);
+    return FALSE;
+  }
+  int code = smtp->response_code;
+  g_autofree char *reply = reply_text(smtp);
+  g_set_error(error, TG_SMTP_SEND_ERROR,
+              code >= 500 && code <= 599 ? TG_SMTP_SEND_ERROR_PERM : TG_SMTP_SEND_ERROR_TEMP,
+              "%s: %s", stage, reply);
+  return FALSE;
+}
+
+static gboolean converse(mailsmtp *smtp, const TgSmtpTarget *t, const char *from,
+                         const char *rcpt, GBytes *message, char **reply_r, GError **error) {
+  gboolean implicit = t->tls && strcmp(t->tls, "implicit") == 0;
+  gboolean starttls = t->tls && strcmp(t->tls, "starttls") == 0;
+  int rc = implicit ? mailsmtp_ssl_connect(smtp, t->host, (uint16_t)t->port)
+                    : mailsmtp_socket_connect(smtp, t->host, (uint16_t)t->port);
+  if (rc != MAILSMTP_NO_ERROR)
+    return stage_failed(smtp, rc, "connect", error);
+  if ((rc = mailsmtp_init(smtp)) != MAILSMTP_NO_ERROR)
+    return stage_failed(smtp, rc, "EHLO", error);
+  if (starttls) {
+    if (!(smtp->esmtp & MAILSMTP_ESMTP_STARTTLS)) {
+      g_set_error(error, TG_SMTP_SEND_ERROR, TG_SMTP_SEND_ERROR_TEMP,
+                  "STARTTLS: %s:%u does not offer it ([outbound] tls = starttls)", t->host,
+                  t->port);
+      return FALSE;
+    }
+    if ((rc = mailsmtp_socket_starttls(smtp)) != MAILSMTP_NO_ERROR)
+      return stage_failed(smtp, rc, "STARTTLS", error);
+    if ((rc = mailesmtp_ehlo(smtp)) != MAILSMTP_NO_ERROR)
+      return stage_failed(smtp, rc, "EHLO after STARTTLS", error);
+  }
+  if (t->user && t->user[0] &&
+      (rc = mailsmtp_auth(smtp, t->user, t->password ? t->password : "")) != MAILSMTP_NO_ERROR)
+    return stage_failed(smtp, rc, "AUTH", error);
+  if ((rc = mailsmtp_mail(smtp, from)) != MAILSMTP_NO_ERROR)
+    return stage_failed(smtp, rc, "MAIL FROM", error);
+  if ((rc = mailsmtp_rcpt(smtp, rcpt)) != MAILSMTP_NO_ERROR)
+    return stage_failed(smtp, rc, "RCPT TO", error);
+  if ((rc = mailsmtp_data(smtp)) != MAILSMTP_NO_ERROR)
+    return stage_failed(smtp, rc, "DATA", error);
+  gsize len = 0;
+  const char *data = g_bytes_get_data(message, &len);
+  if ((rc = mailsmtp_data_message(smtp, data, len)) != MAILSMTP_NO_ERROR)
+    return stage_failed(smtp, rc, "end of DATA", error);
+  if (reply_r)
+    *reply_r = reply_text(smtp);
+  mailsmtp_quit(smtp); /* accepted already; a failed QUIT changes nothing */
+  return TRUE;
+}
+
+gboolean tg_smtp_send(const TgSmtpTarget *t, const char *from, const char *rcpt,
+                      GBytes *message, char **reply_r, GError **error) {
+  /* A peer closing mid-write must be an error return, not SIGPIPE. */
+  signal(SIGPIPE, SIG_IGN);
+  mailsmtp *smtp = mailsmtp_new(0, NULL);
+  if (!smtp) {
+    g_set_error(error, TG_SMTP_SEND_ERROR, TG_SMTP_SEND_ERROR_TEMP, "mailsmtp_new failed");
+    return FALSE;
+  }
+  mailsmtp_set_timeout(smtp, t->timeout ? t->timeout : 60);
+  gboolean ok = converse(smtp, t, from, rcpt, message, reply_r, error);
+  mailsmtp_free(smtp);
+  return ok;
+}
