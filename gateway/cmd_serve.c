@@ -4,6 +4,9 @@
 #include "gateway/imap_poller.h"
 #include "gateway/log.h"
 #include "gateway/pipeline.h"
+#include "gateway/metrics_http.h" /* ops (issue 9) */
+#include "gateway/privdrop.h"     /* ops (issue 9) */
+#include "gateway/sd_notify.h"    /* ops (issue 9) */
 
 #include <glib-unix.h>
 #include <stdio.h>
@@ -38,6 +41,19 @@ int tg_cmd_serve(int argc, char **argv) {
   if (!cfg)
     return EX_CONFIG;
   g_autoptr(GError) err = NULL;
+  /* ---- ops (issue 9): listeners are bound, then root is dropped before
+   * any mail is read; systemd hears READY=1 once the loop runs. ---- */
+  g_autoptr(TgMetricsHttp) metrics = NULL;
+  if (cfg->metrics_listen[0] &&
+      !(metrics = tg_metrics_http_start(cfg, cfg->metrics_listen, &err))) {
+    tg_err("serve: %s", err->message);
+    return EX_CONFIG;
+  }
+  if (!tg_privdrop(cfg, &err)) {
+    tg_err("serve: %s", err->message);
+    return tg_privdrop_exit_code(err);
+  }
+  /* ---- end ops ---- */
   g_autoptr(TgPipeline) pipe = tg_pipeline_open(cfg, &err);
   if (!pipe) {
     tg_err("serve: %s", err->message);
@@ -55,7 +71,11 @@ int tg_cmd_serve(int argc, char **argv) {
   g_unix_signal_add(SIGINT, on_quit_signal, &s);
   g_timeout_add_seconds(1, on_drain_timer, &s);
   TgImapPoller *imap = tg_imap_poller_start(cfg); /* IMAP accounts (issue 4) */
+  g_autofree char *ops_status = g_strdup_printf("serving, data in %s", cfg->data_dir);
+  tg_sd_notify_watch(ops_status); /* ops (issue 9): STOPPING=1, RELOADING=1 */
+  tg_sd_notify_ready(ops_status); /* ops (issue 9) */
   g_main_loop_run(s.loop);
+  tg_sd_notify_unwatch(); /* ops (issue 9) */
   tg_imap_poller_stop(imap);
   g_main_loop_unref(s.loop);
   tg_info("serve: stopped");
