@@ -44,6 +44,10 @@ int tg_cmd_serve(int argc, char **argv) {
   /* ---- ops (issue 9): listeners are bound, then root is dropped before
    * any mail is read; systemd hears READY=1 once the loop runs. ---- */
   g_autoptr(TgMetricsHttp) metrics = NULL;
+  if (!tg_privdrop_user_ok(cfg, &err)) {
+    tg_err("serve: %s", err->message);
+    return EX_CONFIG;
+  }
   if (cfg->metrics_listen[0] &&
       !(metrics = tg_metrics_http_start(cfg, cfg->metrics_listen, &err))) {
     tg_err("serve: %s", err->message);

@@ -18,8 +18,9 @@ static gboolean lookup(const char *name, uid_t *uid_r, gid_t *gid_r, GError **er
   struct passwd *pw = getpwnam(name);
   if (!pw) {
     g_set_error(error, TG_PRIVDROP_ERROR, TG_PRIVDROP_ERROR_NO_USER,
-                "[gateway] user = %s: no such user%s%s; refusing to run as root", name,
-                errno ? ": " : "", errno ? g_strerror(errno) : "");
+                "[gateway] user = %s: no such user%s%s%s", name,
+                errno ? ": " : "", errno ? g_strerror(errno) : "",
+                geteuid() == 0 ? "; refusing to run as root" : "");
     return FALSE;
   }
   *uid_r = pw->pw_uid;
@@ -103,15 +104,16 @@ static gboolean own_dir(const char *dir, uid_t uid, gid_t gid, GError **error) {
 gboolean tg_privdrop(const TgConfig *cfg, GError **error) {
   if (!cfg->user || !cfg->user[0])
     return TRUE;
-  if (geteuid() != 0) {
-    tg_debug("not root (uid %u): [gateway] user = %s left to the caller",
-             (guint)geteuid(), cfg->user);
-    return TRUE;
-  }
   uid_t uid;
   gid_t gid;
   if (!lookup(cfg->user, &uid, &gid, error))
     return FALSE;
+  if (geteuid() != 0) {
+    if (geteuid() != uid)
+      tg_debug("not root (uid %u): [gateway] user = %s left to the caller",
+               (guint)geteuid(), cfg->user);
+    return TRUE;
+  }
   if (uid == 0)
     return TRUE; /* user = root: nothing to give up */
   if (!own_dir(cfg->data_dir, uid, gid, error))

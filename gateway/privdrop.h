@@ -10,10 +10,11 @@
  *
  * Not root: nothing changes (Postfix's pipe or systemd's User= already
  * chose the user); a different NAME is logged at debug level.
+ * tg_privdrop_user_ok() lets `serve` refuse a bad NAME before it binds.
  *
  * Failure: FALSE with ERROR set.  TG_PRIVDROP_ERROR_NO_USER (a
- * configuration error: exit 78) when NAME does not exist - a root process
- * never carries on as root because of a typo; TG_PRIVDROP_ERROR_FAILED
+ * configuration error: exit 78, root or not) when NAME does not exist -
+ * a root process never carries on as root because of a typo; TG_PRIVDROP_ERROR_FAILED
  * (exit 75) when a chown or set*id call fails.
  *
  * SECURITY: the walk over the data directory never follows symbolic
