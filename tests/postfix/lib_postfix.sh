@@ -23,7 +23,7 @@ pf_setup() {
   PF=$1
   local port=$2 transport=$3 extra=${4:-}
   mkdir -p "$PF/etc" "$PF/queue" "$PF/data"
-  chmod 755 "$PF"
+  chmod 755 "$(dirname "$PF")" "$PF"  # mail_owner must reach its directories
   chown postfix "$PF/data"  # data_directory belongs to mail_owner
   cat > "$PF/etc/main.cf" <<CF
 compatibility_level = 3.6
