@@ -8,7 +8,7 @@ free_port() {
 wait_port() {
   local i
   for i in $(seq 1 $(( ${2:-20} * 10 ))); do
-    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return 0
+    (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null && return 0
     sleep 0.1
   done
   return 1
