@@ -1,32 +1,96 @@
-/* cmd_serve.c - `ticketgate serve`: the daemon.  On start it finishes
- * what a previous run left in the spool, then keeps draining it. */
+/* cmd_serve.c - `ticketgate serve`: the daemon.
+ *
+ * Threads: the main loop runs the SMTP/LMTP listener (smtp_server.c);
+ * the group-commit thread makes accepted messages durable before their
+ * 250 (smtp_commit.c); the worker turns queued spool entries into
+ * tickets (serve_worker.c), first whatever a previous run left.
+ *
+ * Signals: SIGTERM/SIGINT stop accepting, answer 421 to idle sessions,
+ * let sessions waiting on a commit get their reply, wait up to
+ * SHUTDOWN_GRACE_S for sessions to end, drain the spool and exit 0.
+ * SIGHUP reloads the configuration file; a file that does not load keeps
+ * the running configuration and logs every problem.  Superseded
+ * configurations stay allocated until exit (sessions borrow from them).
+ *
+ * `serve` never forks: --foreground is accepted for systemd units and
+ * containers and is the only mode.
+ */
 #include "gateway/cli.h"
 #include "gateway/imap_poller.h"
 #include "gateway/log.h"
-#include "gateway/pipeline.h"
-#include "gateway/metrics_http.h" /* ops (issue 9) */
-#include "gateway/privdrop.h"     /* ops (issue 9) */
-#include "gateway/sd_notify.h"    /* ops (issue 9) */
+#include "gateway/serve_ops.h" /* ops (issue 9) */
+#include "gateway/serve_worker.h"
+#include "gateway/smtp_commit.h"
+#include "gateway/smtp_server.h"
+#include "spool/spool.h"
 
 #include <glib-unix.h>
 #include <stdio.h>
 
+#define SHUTDOWN_GRACE_S 10
+
 typedef struct {
   GMainLoop *loop;
-  TgPipeline *pipe;
+  GPtrArray *configs; /* TgConfig*, the last one is current */
+  TgSmtpServer *server;
+  TgServeWorker *worker;
+  gint64 stop_deadline;
+  guint stop_timer;
 } Serve;
 
-static gboolean on_quit_signal(gpointer data) {
+static gboolean on_stop_poll(gpointer data) {
   Serve *s = data;
-  tg_info("signal received: stopping");
-  g_main_loop_quit(s->loop);
+  if (tg_smtp_server_sessions(s->server) == 0 ||
+      g_get_monotonic_time() > s->stop_deadline) {
+    if (tg_smtp_server_sessions(s->server))
+      tg_warn("serve: %u session(s) still open after %d s; closing anyway",
+              tg_smtp_server_sessions(s->server), SHUTDOWN_GRACE_S);
+    g_main_loop_quit(s->loop);
+    s->stop_timer = 0;
+    return G_SOURCE_REMOVE;
+  }
   return G_SOURCE_CONTINUE;
 }
 
-static gboolean on_drain_timer(gpointer data) {
+static gboolean on_quit_signal(gpointer data) {
   Serve *s = data;
-  tg_pipeline_drain(s->pipe, NULL);
+  if (s->stop_timer)
+    return G_SOURCE_CONTINUE;
+  tg_info("signal received: stopping (%u session(s) open)",
+          tg_smtp_server_sessions(s->server));
+  tg_smtp_server_shutdown(s->server);
+  s->stop_deadline = g_get_monotonic_time() + SHUTDOWN_GRACE_S * G_USEC_PER_SEC;
+  s->stop_timer = g_timeout_add(20, on_stop_poll, s);
   return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_reload_signal(gpointer data) {
+  Serve *s = data;
+  g_autoptr(GPtrArray) errors = NULL;
+  const char *path = tg_config_choose_path(tg_cli_config_path);
+  TgConfig *cfg = tg_config_load(path, &errors);
+  if (!cfg) {
+    for (guint i = 0; i < errors->len; i++)
+      tg_err("reload: %s", (char *)g_ptr_array_index(errors, i));
+    tg_err("reload failed: keeping the running configuration");
+    return G_SOURCE_CONTINUE;
+  }
+  g_autoptr(GError) err = NULL;
+  if (!tg_smtp_server_reload(s->server, cfg, &err)) {
+    tg_err("reload failed: %s; keeping the running configuration", err->message);
+    tg_config_free(cfg);
+    return G_SOURCE_CONTINUE;
+  }
+  tg_serve_worker_reload(s->worker, cfg);
+  g_ptr_array_add(s->configs, cfg);
+  tg_info("reload: configuration %s loaded", cfg->source);
+  return G_SOURCE_CONTINUE;
+}
+
+static void on_durable(gpointer data, GPtrArray *ids) {
+  TgServeWorker *w = data;
+  for (guint i = 0; i < ids->len; i++)
+    tg_serve_worker_notify(w, g_ptr_array_index(ids, i));
 }
 
 int tg_cmd_serve(int argc, char **argv) {
@@ -37,51 +101,77 @@ int tg_cmd_serve(int argc, char **argv) {
       {NULL}};
   if (!tg_cli_parse(&argc, &argv, "- run the gateway", entries))
     return EX_USAGE;
-  g_autoptr(TgConfig) cfg = tg_cli_load_config();
+  TgConfig *cfg = tg_cli_load_config();
   if (!cfg)
     return EX_CONFIG;
+  int ops_rc; /* ops (issue 9): drop root, metrics endpoint */
+  TgServeOps *ops = tg_serve_ops_start(cfg, &ops_rc);
+  if (!ops) {
+    tg_config_free(cfg);
+    return ops_rc;
+  }
+  Serve s = {.configs = g_ptr_array_new_with_free_func((GDestroyNotify)tg_config_free)};
+  g_ptr_array_add(s.configs, cfg);
   g_autoptr(GError) err = NULL;
-  /* ---- ops (issue 9): listeners are bound, then root is dropped before
-   * any mail is read; systemd hears READY=1 once the loop runs. ---- */
-  g_autoptr(TgMetricsHttp) metrics = NULL;
-  if (!tg_privdrop_user_ok(cfg, &err)) {
-    tg_err("serve: %s", err->message);
-    return EX_CONFIG;
+  int rc = EX_OK;
+  TgSmtpCommit *commit = NULL;
+  TgImapPoller *imap = NULL;
+  if (g_mkdir_with_parents(cfg->data_dir, 0700) != 0) {
+    tg_err("serve: mkdir(%s) failed: %s", cfg->data_dir, g_strerror(errno));
+    rc = EX_TEMPFAIL;
+    goto out;
   }
-  if (cfg->metrics_listen[0] &&
-      !(metrics = tg_metrics_http_start(cfg, cfg->metrics_listen, &err))) {
-    tg_err("serve: %s", err->message);
-    return EX_CONFIG;
+  {
+    g_autoptr(TgSpool) spool = tg_spool_open(cfg->spool_dir, &err);
+    if (!spool) {
+      tg_err("serve: %s", err->message);
+      rc = EX_TEMPFAIL;
+      goto out;
+    }
+    guint purged = tg_spool_recover(spool);
+    if (purged)
+      tg_info("purged %u unfinished spool writes", purged);
   }
-  if (!tg_privdrop(cfg, &err)) {
+  if (!(s.worker = tg_serve_worker_new(cfg, &err))) {
     tg_err("serve: %s", err->message);
-    return tg_privdrop_exit_code(err);
+    rc = EX_TEMPFAIL;
+    goto out;
   }
-  /* ---- end ops ---- */
-  g_autoptr(TgPipeline) pipe = tg_pipeline_open(cfg, &err);
-  if (!pipe) {
+  if (!(commit = tg_smtp_commit_new(cfg->spool_dir, NULL, on_durable, s.worker, &err))) {
     tg_err("serve: %s", err->message);
-    return EX_TEMPFAIL;
+    rc = EX_TEMPFAIL;
+    goto out;
   }
-  guint purged = tg_spool_recover(tg_pipeline_spool(pipe));
-  if (purged)
-    tg_info("purged %u unfinished spool writes", purged);
-  guint failed = 0;
-  guint done = tg_pipeline_drain(pipe, &failed);
-  tg_info("serve: started, data in %s; %u spooled message(s) finished, %u left",
-          cfg->data_dir, done, failed);
-  Serve s = {.loop = g_main_loop_new(NULL, FALSE), .pipe = pipe};
-  g_unix_signal_add(SIGTERM, on_quit_signal, &s);
-  g_unix_signal_add(SIGINT, on_quit_signal, &s);
-  g_timeout_add_seconds(1, on_drain_timer, &s);
-  TgImapPoller *imap = tg_imap_poller_start(cfg); /* IMAP accounts (issue 4) */
-  g_autofree char *ops_status = g_strdup_printf("serving, data in %s", cfg->data_dir);
-  tg_sd_notify_watch(ops_status); /* ops (issue 9): STOPPING=1, RELOADING=1 */
-  tg_sd_notify_ready(ops_status); /* ops (issue 9) */
+  if (!(s.server = tg_smtp_server_new(cfg, commit, &err))) {
+    tg_err("serve: %s", err->message);
+    rc = EX_CONFIG;
+    goto out;
+  }
+  tg_info("serve: started, data in %s", cfg->data_dir);
+  tg_serve_ops_ready(ops, cfg); /* ops (issue 9): listeners bound; READY=1 */
+  s.loop = g_main_loop_new(NULL, FALSE);
+  guint sig[3] = {g_unix_signal_add(SIGTERM, on_quit_signal, &s),
+                  g_unix_signal_add(SIGINT, on_quit_signal, &s),
+                  g_unix_signal_add(SIGHUP, on_reload_signal, &s)};
+  imap = tg_imap_poller_start(cfg); /* spools; the worker's rescan tickets */
   g_main_loop_run(s.loop);
-  tg_sd_notify_unwatch(); /* ops (issue 9) */
+  for (int i = 0; i < 3; i++)
+    g_source_remove(sig[i]);
+  if (s.stop_timer)
+    g_source_remove(s.stop_timer);
+out:
+  /* Order: no new sessions, last commits answered, then the final drain. */
   tg_imap_poller_stop(imap);
-  g_main_loop_unref(s.loop);
-  tg_info("serve: stopped");
-  return EX_OK;
+  tg_smtp_server_free(s.server);
+  tg_smtp_commit_free(commit);
+  while (g_main_context_iteration(NULL, FALSE))
+    ;
+  tg_serve_worker_free(s.worker);
+  if (s.loop)
+    g_main_loop_unref(s.loop);
+  g_ptr_array_unref(s.configs);
+  tg_serve_ops_stop(ops); /* ops (issue 9) */
+  if (rc == EX_OK)
+    tg_info("serve: stopped");
+  return rc;
 }

@@ -6,7 +6,10 @@
 #include <errno.h>
 #include <ftw.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -101,7 +104,19 @@ static gboolean own_dir(const char *dir, uid_t uid, gid_t gid, GError **error) {
   return TRUE;
 }
 
-gboolean tg_privdrop(const TgConfig *cfg, GError **error) {
+/* capset(2) without libcap: permitted = effective = MASK (bits < 32). */
+static int caps_set(guint32 mask) {
+  struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct data[2] = {{.effective = mask, .permitted = mask}};
+  return (int)syscall(SYS_capset, &hdr, data);
+}
+
+void tg_privdrop_release_bind(void) {
+  if (getuid() != 0 && geteuid() != 0)
+    caps_set(0);
+}
+
+static gboolean drop(const TgConfig *cfg, gboolean keep_bind, GError **error) {
   if (!cfg->user || !cfg->user[0])
     return TRUE;
   uid_t uid;
@@ -130,10 +145,23 @@ gboolean tg_privdrop(const TgConfig *cfg, GError **error) {
                 "setresgid(%u) failed: %s", (guint)gid, g_strerror(errno));
     return FALSE;
   }
+  if (keep_bind && prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) != 0) {
+    g_set_error(error, TG_PRIVDROP_ERROR, TG_PRIVDROP_ERROR_FAILED,
+                "prctl(PR_SET_KEEPCAPS) failed: %s", g_strerror(errno));
+    return FALSE;
+  }
   if (setresuid(uid, uid, uid) != 0) {
     g_set_error(error, TG_PRIVDROP_ERROR, TG_PRIVDROP_ERROR_FAILED,
                 "setresuid(%u) failed: %s", (guint)uid, g_strerror(errno));
     return FALSE;
+  }
+  if (keep_bind) {
+    prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L);
+    if (caps_set(1u << CAP_NET_BIND_SERVICE) != 0) {
+      g_set_error(error, TG_PRIVDROP_ERROR, TG_PRIVDROP_ERROR_FAILED,
+                  "capset(CAP_NET_BIND_SERVICE) failed: %s", g_strerror(errno));
+      return FALSE;
+    }
   }
   /* Prove it: a dropped process must not get root back. */
   if (setuid(0) == 0 || geteuid() != uid || getegid() != gid)
@@ -141,4 +169,12 @@ gboolean tg_privdrop(const TgConfig *cfg, GError **error) {
   tg_info("privileges dropped to user %s (uid %u, gid %u)", cfg->user, (guint)uid,
           (guint)gid);
   return TRUE;
+}
+
+gboolean tg_privdrop(const TgConfig *cfg, GError **error) {
+  return drop(cfg, FALSE, error);
+}
+
+gboolean tg_privdrop_keep_bind(const TgConfig *cfg, GError **error) {
+  return drop(cfg, TRUE, error);
 }

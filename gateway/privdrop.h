@@ -5,8 +5,10 @@
  * configuration, then calls tg_privdrop(): the data directory is created
  * if needed and handed to NAME, then supplementary groups, gid and uid
  * are set to NAME's - for good (the saved ids too), so there is no way
- * back to root.  `serve` calls it once its listeners are bound; `deliver`
- * and `fetch` call it before they touch the spool.
+ * back to root.  `serve` drops before it touches the data directory and
+ * keeps only the right to bind low ports until its listeners are bound
+ * (tg_privdrop_keep_bind); `deliver` and `fetch` call tg_privdrop()
+ * before they touch the spool.
  *
  * Not root: nothing changes (Postfix's pipe or systemd's User= already
  * chose the user); a different NAME is logged at debug level.
@@ -37,6 +39,13 @@ typedef enum {
 
 /* Switches to CFG->user when running as root (see above). */
 gboolean tg_privdrop(const TgConfig *cfg, GError **error);
+
+/* The same for a daemon whose listeners are not bound yet: the process
+ * keeps CAP_NET_BIND_SERVICE (and nothing else) across the switch, so it
+ * can still bind port 25 as NAME; tg_privdrop_release_bind() gives that
+ * up once the listeners are bound.  No mail is read in between. */
+gboolean tg_privdrop_keep_bind(const TgConfig *cfg, GError **error);
+void tg_privdrop_release_bind(void);
 
 /* TRUE when CFG->user is empty or names an existing user (for `check`). */
 gboolean tg_privdrop_user_ok(const TgConfig *cfg, GError **error);

@@ -42,8 +42,10 @@ G_DEFINE_QUARK(tg-spool-error-quark, tg_spool_error)
 
 static gboolean set_errno_error(GError **error, const char *call,
                                 const char *path, int err) {
-  g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP, "%s(%s) failed: %s",
-              call, path, g_strerror(err));
+  g_set_error(error, TG_SPOOL_ERROR,
+              err == ENOSPC || err == EDQUOT ? TG_SPOOL_ERROR_NO_SPACE
+                                             : TG_SPOOL_ERROR_TEMP,
+              "%s(%s) failed: %s", call, path, g_strerror(err));
   return FALSE;
 }
 
@@ -150,7 +152,7 @@ static gboolean check_space(TgSpool *s, GError **error) {
     return set_errno_error(error, "statvfs", s->tmp_dir, errno);
   guint64 avail = (guint64)vfs.f_bavail * vfs.f_frsize;
   if (avail < s->min_free) {
-    g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP,
+    g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_NO_SPACE,
                 "spool %s: only %" G_GUINT64_FORMAT
                 " bytes free, below the %" G_GUINT64_FORMAT " reserve",
                 s->dir, avail, s->min_free);

@@ -42,6 +42,8 @@ typedef enum {
   TG_SPOOL_ERROR_NOT_FOUND, /* no such entry */
   TG_SPOOL_ERROR_LOCKED,    /* another process holds the entry */
   TG_SPOOL_ERROR_BAD_ID,    /* not a valid spool id */
+  TG_SPOOL_ERROR_NO_SPACE,  /* disk or quota full, or below the reserve:
+                               temporary, like TEMP, but worth saying so */
 } TgSpoolErrorCode;
 
 typedef enum {

@@ -143,7 +143,8 @@ static void test_faults(Fixture *f, gconstpointer data) {
           g_free(id);
           continue;
         }
-        g_assert_error(err, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP);
+        int want = errs[e] == ENOSPC ? TG_SPOOL_ERROR_NO_SPACE : TG_SPOOL_ERROR_TEMP;
+        g_assert_error(err, TG_SPOOL_ERROR, want);
         g_assert_nonnull(strstr(err->message, g_strerror(errs[e])));
         g_assert_cmpuint(count(f, TG_SPOOL_QUEUE), ==, 0);
         g_assert_cmpuint(count_tmp(f), ==, 0);
@@ -169,7 +170,7 @@ static void test_limits(Fixture *f, gconstpointer data) {
   tg_spool_set_min_free(f->spool, G_MAXUINT64);
   g_clear_error(&err);
   g_assert_null(tg_spool_writer_new(f->spool, "", NULL, "", &err));
-  g_assert_error(err, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP);
+  g_assert_error(err, TG_SPOOL_ERROR, TG_SPOOL_ERROR_NO_SPACE);
 }
 
 static void test_ids(Fixture *f, gconstpointer data) {

@@ -1,0 +1,40 @@
+/* serve_worker.h - the thread of `serve` that turns spooled messages into
+ * tickets, so the SMTP/LMTP side never waits on SQLite.
+ *
+ * The worker owns a TgPipeline (its own SQLite connection and spool
+ * handle).  On start it processes everything a previous run left in
+ * queue/, then takes ids as they become durable (tg_serve_worker_notify,
+ * called by the group-commit thread) and runs them through
+ * tg_pipeline_process_batch(), up to TG_SERVE_WORKER_BATCH at a time: one
+ * SQLite transaction per batch.  Every TG_SERVE_WORKER_RESCAN_S seconds it
+ * also rescans queue/, which retries entries a temporary failure left
+ * there (and picks up entries written by `deliver`).
+ *
+ * Failure: a temporary pipeline failure leaves the entries queued for the
+ * next rescan; nothing is dropped.  tg_serve_worker_free() processes what
+ * is queued one last time and joins the thread.
+ *
+ * Ownership: CFG is borrowed and must outlive the worker or the next
+ * tg_serve_worker_reload().
+ */
+#ifndef TG_SERVE_WORKER_H
+#define TG_SERVE_WORKER_H
+
+#include "gateway/config.h"
+
+#include <glib.h>
+
+#define TG_SERVE_WORKER_BATCH 256
+#define TG_SERVE_WORKER_RESCAN_S 2
+
+typedef struct TgServeWorker TgServeWorker;
+
+/* Opens the pipeline and starts the thread.  (transfer full) */
+TgServeWorker *tg_serve_worker_new(const TgConfig *cfg, GError **error);
+/* ID is durable in queue/.  Thread-safe. */
+void tg_serve_worker_notify(TgServeWorker *w, const char *id);
+/* Reopens the pipeline with CFG before the next batch.  Thread-safe. */
+void tg_serve_worker_reload(TgServeWorker *w, const TgConfig *cfg);
+void tg_serve_worker_free(TgServeWorker *w);
+
+#endif
