@@ -25,6 +25,10 @@ data_dir = $WORK/var
 secret_file = $WORK/var/secret
 [rules]
 dir = $WORK/rules
+[smtp]
+listen = 127.0.0.1:$(free_port)
+[lmtp]
+listen = 127.0.0.1:$(free_port)
 [metrics]
 listen = 127.0.0.1:$port
 CONF

@@ -16,11 +16,25 @@ cd "$WORK"
 # A root-owned leftover, as if an earlier run had no user configured.
 mkdir -p var/old && echo x > var/old/file
 port=$(free_port)
+# A port below 1024 for LMTP: binding it after the drop needs the
+# CAP_NET_BIND_SERVICE that serve keeps until its listeners are up.
+low=$(python3 -c '
+import socket
+for p in range(1000, 600, -1):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); print(p); break
+    except OSError: pass
+')
 cat > t.conf <<CONF
 [gateway]
 data_dir = $WORK/var
 secret_file = $WORK/var/secret
 user = nobody
+[smtp]
+listen = 127.0.0.1:$(free_port)
+[lmtp]
+listen = 127.0.0.1:$low
 [metrics]
 listen = 127.0.0.1:$port
 CONF
@@ -35,7 +49,10 @@ expect_eq gid "$(awk '/^Gid:/ {print $2, $3, $4, $5}' /proc/$serve/status)" "$ng
 groups=$(awk '/^Groups:/ {$1=""; print}' /proc/$serve/status)
 case " $groups " in *" 0 "*) fail "still in group 0: $groups" ;; esac
 grep -q 'privileges dropped to user nobody' serve.log || fail "no log line for the drop"
-pass "serve runs as nobody"
+wait_port "$low" || fail "no LMTP listener on low port $low: $(cat serve.log)"
+expect_eq capeff "$(awk '/^CapEff:/ {print $2}' /proc/$serve/status)" 0000000000000000
+expect_eq capprm "$(awk '/^CapPrm:/ {print $2}' /proc/$serve/status)" 0000000000000000
+pass "serve runs as nobody, bound port $low, holds no capability"
 
 # Mail through serve's own drain: write it with deliver run as nobody
 # (what Postfix's pipe with user=nobody does), and with deliver run as
@@ -61,7 +78,7 @@ pass "links are not followed"
 
 # A user that does not exist: refused before anything is created.
 sed 's/^user = nobody/user = no-such-user-tg/' t.conf > bad.conf
-sed -i "s#$WORK/var#$WORK/var2#g" bad.conf
+sed -i "s#$WORK/var#$WORK/var2#g; s#^listen = .*#listen = 127.0.0.1:$(free_port)#" bad.conf
 rc=0; "$TG" -c bad.conf serve --foreground 2> bad.log || rc=$?
 expect_eq serve-exit "$rc" 78
 grep -q 'user = no-such-user-tg: no such user; refusing to run as root' bad.log || fail "unclear error: $(cat bad.log)"

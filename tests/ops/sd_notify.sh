@@ -9,7 +9,8 @@ source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib_ops.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$WORK"
-printf '[gateway]\ndata_dir = %s/var\nsecret_file = %s/var/secret\n' "$WORK" "$WORK" > t.conf
+printf '[gateway]\ndata_dir = %s/var\nsecret_file = %s/var/secret\n[smtp]\nlisten = 127.0.0.1:%s\n[lmtp]\nlisten = 127.0.0.1:%s\n' \
+  "$WORK" "$WORK" "$(free_port)" "$(free_port)" > t.conf
 
 wait_for() { # FILE PATTERN
   local i

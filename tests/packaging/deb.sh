@@ -58,12 +58,15 @@ chmod 755 "$WORK" "$root" "$root/var" "$root/var/lib"
 sed -i "s#/var/lib/ticketgate#$root/var/lib/ticketgate#g" "$conf"
 # The shipped config's [metrics] and [gateway] keys are commented; set
 # what the test needs in those groups.
-python3 - "$conf" "$port" <<'PY'
+smtp=$(free_port); lmtp=$(free_port)
+python3 - "$conf" "$port" "$smtp" "$lmtp" <<'PY'
 import sys
 path, port = sys.argv[1], sys.argv[2]
 text = open(path).read()
 text = text.replace("\n# user =\n", "\nuser = nobody\n", 1)
 text = text.replace("[metrics]\n", "[metrics]\nlisten = 127.0.0.1:%s\n" % port, 1)
+text = text.replace("[smtp]\n", "[smtp]\nlisten = 127.0.0.1:%s\n" % sys.argv[3], 1)
+text = text.replace("[lmtp]\n", "[lmtp]\nlisten = 127.0.0.1:%s\n" % sys.argv[4], 1)
 open(path, "w").write(text)
 PY
 # postinst gives the config to group ticketgate on a real system; here
@@ -80,18 +83,27 @@ wait_port "$port" || fail "daemon did not come up: $(cat serve.log)"
 expect_eq uid "$(awk '/^Uid:/ {print $3}' /proc/$serve/status)" "$(id -u nobody)"
 pass "daemon runs under the unit's ExecStart, as nobody"
 
-# Mail: three messages, one a reply to the first.
-for i in 1 2 3; do
-  { printf 'From: c%d@example.org\nTo: support@localhost\nSubject: package test %d\nMessage-ID: <deb%d@x>\n' "$i" "$i" "$i"
-    [ "$i" != 3 ] || printf 'From: c1@example.org\nIn-Reply-To: <deb1@x>\n'
-    printf '\nhello %d\n' "$i"; } \
-  | sed '/^From: c3/d' \
-  | setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups \
-      "$root/usr/sbin/ticketgate" -c "$conf" deliver --sender "c$i@example.org" --recipient support@localhost 2>>deliver.log \
-    || fail "deliver $i failed: $(cat deliver.log)"
+# Mail: three messages, one a reply to the first: two with swaks to the
+# SMTP listener, one through the installed `deliver`.
+wait_port "$smtp" || fail "no SMTP listener"
+command -v swaks > /dev/null || skip "swaks not installed"
+for i in 1 3; do
+  extra=(); [ "$i" != 3 ] || extra=(--add-header 'In-Reply-To: <deb1@x>')
+  swaks --server 127.0.0.1 --port "$smtp" --from c1@example.org --to support@localhost \
+    --header "Subject: package test $i" --header "Message-Id: <deb$i@x>" "${extra[@]}" \
+    --hide-all > /dev/null 2>&1 || fail "swaks $i refused"
 done
-scrape "$port" > m.txt || fail "scrape failed"
-expect_eq accepted "$(metric m.txt 'ticketgate_messages_accepted_total{origin="deliver"}')" 3
+printf 'From: c2@example.org\nTo: support@localhost\nSubject: package test 2\nMessage-ID: <deb2@x>\n\nhello\n' \
+  | setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups \
+      "$root/usr/sbin/ticketgate" -c "$conf" deliver --sender c2@example.org --recipient support@localhost 2>>deliver.log \
+  || fail "deliver failed: $(cat deliver.log)"
+for t in $(seq 1 50); do
+  scrape "$port" > m.txt || fail "scrape failed"
+  [ "$(metric m.txt ticketgate_tickets_created_total)" = 2 ] && [ "$(metric m.txt ticketgate_spool_depth)" = 0 ] && break
+  sleep 0.1
+done
+expect_eq accepted-smtp "$(metric m.txt 'ticketgate_messages_accepted_total{origin="smtp"}')" 2
+expect_eq accepted-deliver "$(metric m.txt 'ticketgate_messages_accepted_total{origin="deliver"}')" 1
 expect_eq created "$(metric m.txt ticketgate_tickets_created_total)" 2
 expect_eq depth "$(metric m.txt ticketgate_spool_depth)" 0
 kill -TERM "$serve"; wait "$serve" || fail "daemon exited $? on SIGTERM"
