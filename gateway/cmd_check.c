@@ -4,6 +4,7 @@
 #include "gateway/cli.h"
 #include "gateway/notify_config.h"
 #include "gateway/pipeline.h"
+#include "gateway/privdrop.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,13 @@ int tg_cmd_check(int argc, char **argv) {
     for (guint i = 0; i < errors->len; i++)
       fprintf(stderr, "%s\n", (char *)g_ptr_array_index(errors, i));
     problems += errors->len;
+  }
+  if (cfg) { /* ops (issue 9): [gateway] user must exist */
+    g_autoptr(GError) uerr = NULL;
+    if (!tg_privdrop_user_ok(cfg, &uerr)) {
+      fprintf(stderr, "%s: %s\n", cfg->source, uerr->message);
+      problems++;
+    }
   }
   if (cfg) {
     g_autoptr(GPtrArray) diags = NULL;

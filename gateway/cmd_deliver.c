@@ -10,6 +10,7 @@
 #include "gateway/cli.h"
 #include "gateway/log.h"
 #include "gateway/pipeline.h"
+#include "gateway/privdrop.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -59,6 +60,10 @@ int tg_cmd_deliver(int argc, char **argv) {
     return EX_CONFIG;
 
   g_autoptr(GError) err = NULL;
+  if (!tg_privdrop(cfg, &err)) { /* ops (issue 9): before the spool */
+    tg_err("deliver: %s", err->message);
+    return tg_privdrop_exit_code(err);
+  }
   if (g_mkdir_with_parents(cfg->data_dir, 0700) != 0) {
     tg_err("deliver: mkdir(%s) failed: %s", cfg->data_dir, g_strerror(errno));
     return EX_TEMPFAIL;

@@ -12,6 +12,7 @@
 #include "gateway/imap_poll.h"
 #include "gateway/log.h"
 #include "gateway/pipeline.h"
+#include "gateway/privdrop.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -73,6 +74,10 @@ int tg_cmd_fetch(int argc, char **argv) {
     return EX_OK;
   }
   g_autoptr(GError) err = NULL;
+  if (!tg_privdrop(cfg, &err)) { /* ops (issue 9): before the spool */
+    fprintf(stderr, "ticketgate: fetch: %s\n", err->message);
+    return tg_privdrop_exit_code(err);
+  }
   g_autoptr(TgPipeline) pipe = tg_pipeline_open(cfg, &err);
   if (!pipe) {
     fprintf(stderr, "ticketgate: fetch: %s\n", err->message);

@@ -19,6 +19,8 @@
 #include "gateway/imap_poller.h"
 #include "gateway/log.h"
 #include "gateway/sender.h"
+
+#include "gateway/serve_ops.h" /* ops (issue 9) */
 #include "gateway/serve_worker.h"
 #include "gateway/smtp_commit.h"
 #include "gateway/smtp_server.h"
@@ -104,6 +106,12 @@ int tg_cmd_serve(int argc, char **argv) {
   TgConfig *cfg = tg_cli_load_config();
   if (!cfg)
     return EX_CONFIG;
+  int ops_rc; /* ops (issue 9): drop root, metrics endpoint */
+  TgServeOps *ops = tg_serve_ops_start(cfg, &ops_rc);
+  if (!ops) {
+    tg_config_free(cfg);
+    return ops_rc;
+  }
   Serve s = {.configs = g_ptr_array_new_with_free_func((GDestroyNotify)tg_config_free)};
   g_ptr_array_add(s.configs, cfg);
   g_autoptr(GError) err = NULL;
@@ -143,6 +151,7 @@ int tg_cmd_serve(int argc, char **argv) {
     goto out;
   }
   tg_info("serve: started, data in %s", cfg->data_dir);
+  tg_serve_ops_ready(ops, cfg); /* ops (issue 9): listeners bound; READY=1 */
   s.loop = g_main_loop_new(NULL, FALSE);
   guint sig[3] = {g_unix_signal_add(SIGTERM, on_quit_signal, &s),
                   g_unix_signal_add(SIGINT, on_quit_signal, &s),
@@ -171,6 +180,7 @@ out:
   if (s.loop)
     g_main_loop_unref(s.loop);
   g_ptr_array_unref(s.configs);
+  tg_serve_ops_stop(ops); /* ops (issue 9) */
   if (rc == EX_OK)
     tg_info("serve: stopped");
   return rc;

@@ -38,6 +38,7 @@ static const KeySpec schema[] = {
     {"gateway", "url_base", T_STR, C(url_base), NULL},
     {"gateway", "signature", T_STR, C(signature), NULL},
     {"gateway", "hostname", T_STR, C(hostname), NULL},
+    {"gateway", "user", T_STR, C(user), NULL},
     {"smtp", "listen", T_LISTEN, C(smtp_listen), NULL},
     {"smtp", "tls_cert", T_STR, C(tls_cert), NULL},
     {"smtp", "tls_key", T_STR, C(tls_key), NULL},

@@ -54,6 +54,7 @@ typedef struct {
   char *default_language;
   char *url_base;
   char *signature;
+  char *user;           /* "" = keep the starting user (privdrop.h) */
   /* [smtp] [lmtp] */
   char **smtp_listen;
   char **lmtp_listen;

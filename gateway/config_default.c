@@ -16,6 +16,7 @@ const char tg_config_default_text[] =
     "url_base =\n"
     "signature = Support team\n"
     "hostname = localhost\n"
+    "user =\n"
     "\n"
     "[smtp]\n"
     "listen = 127.0.0.1:2525\n"

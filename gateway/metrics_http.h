@@ -16,5 +16,6 @@ typedef struct TgMetricsHttp TgMetricsHttp;
 TgMetricsHttp *tg_metrics_http_start(const TgConfig *cfg, const char *listen,
                                      GError **error);
 void tg_metrics_http_stop(TgMetricsHttp *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TgMetricsHttp, tg_metrics_http_stop)
 
 #endif
