@@ -10,6 +10,7 @@
 #include "gateway/cli.h"
 #include "gateway/log.h"
 #include "gateway/pipeline.h"
+#include "gateway/test_hooks.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@ static gboolean spool_stdin(TgSpool *spool, const char *sender,
       return FALSE;
     }
   }
+  tg_test_hooks_pause("in-spool-write");
   return tg_spool_writer_commit(w, TG_SPOOL_COMMIT_SYNC, id_r, lock_r, error);
 }
 
@@ -82,6 +84,7 @@ int tg_cmd_deliver(int argc, char **argv) {
     return EX_TEMPFAIL;
   }
   /* Accepted.  From here on the entry is safe in the spool. */
+  tg_test_hooks_pause("after-spool");
   g_autoptr(TgPipeline) pipe = tg_pipeline_open(cfg, &err);
   if (!pipe) {
     close(lock_fd);
@@ -99,5 +102,6 @@ int tg_cmd_deliver(int argc, char **argv) {
   if (!tg_pipeline_process(pipe, e, &r, &err))
     return EX_TEMPFAIL; /* logged by the pipeline; the entry stays queued */
   tg_pipe_result_clear(&r);
+  tg_test_hooks_pause("after-retire");
   return EX_OK;
 }

@@ -6,6 +6,7 @@
 #include "gateway/pipeline.h"
 #include "gateway/log.h"
 #include "gateway/mail_parse.h"
+#include "gateway/test_hooks.h"
 
 #include <errno.h>
 #include <string.h>
@@ -132,6 +133,7 @@ gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
       g_ptr_array_index(store_errors, i) = g_strdup(perr->message);
     }
   }
+  tg_test_hooks_pause("after-parse");
   if (!tg_store_begin(p->store, error)) {
     tg_warn("queue=%s deferred: %s", entries[0]->id, (*error)->message);
     for (guint i = 0; i < n; i++)
@@ -168,6 +170,7 @@ gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
   }
   /* Committed: now the spool entries may go.  A crash here only leaves
    * entries whose replay is a no-op (their spool ids are stored). */
+  tg_test_hooks_pause("after-commit");
   gboolean ok = TRUE;
   for (guint i = 0; i < n; i++) {
     g_autoptr(GError) ferr = NULL;
