@@ -2,6 +2,7 @@
  * rules and templates it names), listing every problem as FILE:LINE:
  * message.  Exit 0 when all is well, 78 (EX_CONFIG) otherwise. */
 #include "gateway/cli.h"
+#include "gateway/safety.h"
 
 #include <stdio.h>
 
@@ -16,6 +17,12 @@ int tg_cmd_check(int argc, char **argv) {
     for (guint i = 0; i < errors->len; i++)
       fprintf(stderr, "%s\n", (char *)g_ptr_array_index(errors, i));
     problems += errors->len;
+  } else {
+    g_autoptr(GPtrArray) unsafe = g_ptr_array_new_with_free_func(g_free);
+    tg_safety_check(cfg, unsafe);
+    for (guint i = 0; i < unsafe->len; i++)
+      fprintf(stderr, "%s: unsafe: %s\n", cfg->source, (char *)g_ptr_array_index(unsafe, i));
+    problems += unsafe->len;
   }
   if (problems) {
     fprintf(stderr, "ticketgate check: %u problem(s)\n", problems);

@@ -10,6 +10,7 @@
 #include "gateway/cli.h"
 #include "gateway/log.h"
 #include "gateway/pipeline.h"
+#include "gateway/safety.h"
 #include "gateway/test_hooks.h"
 
 #include <errno.h>
@@ -64,6 +65,10 @@ int tg_cmd_deliver(int argc, char **argv) {
   if (g_mkdir_with_parents(cfg->data_dir, 0700) != 0) {
     tg_err("deliver: mkdir(%s) failed: %s", cfg->data_dir, g_strerror(errno));
     return EX_TEMPFAIL;
+  }
+  if (!tg_safety_check_ok(cfg, &err)) {
+    tg_err("deliver: %s", err->message);
+    return EX_CONFIG; /* the MTA defers: nothing is accepted */
   }
   g_autoptr(TgSpool) spool = tg_spool_open(cfg->spool_dir, &err);
   if (!spool) {

@@ -6,6 +6,7 @@
 #include "gateway/pipeline.h"
 #include "gateway/log.h"
 #include "gateway/mail_parse.h"
+#include "gateway/safety.h"
 #include "gateway/test_hooks.h"
 
 #include <errno.h>
@@ -29,6 +30,8 @@ TgPipeline *tg_pipeline_open(const TgConfig *cfg, GError **error) {
                 cfg->data_dir, g_strerror(errno));
     return NULL;
   }
+  if (!tg_safety_check_ok(cfg, error))
+    return NULL;
   if (!(p->spool = tg_spool_open(cfg->spool_dir, error)))
     return NULL;
   tg_spool_set_max_message(p->spool, cfg->message_size);
