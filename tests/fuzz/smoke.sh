@@ -4,7 +4,7 @@
 # Skips (77) without clang or libFuzzer, or with TG_FUZZ_SMOKE=0.
 source "$(dirname "$0")/../lib.sh"
 [ "${TG_FUZZ_SMOKE:-1}" != 0 ] || skip "TG_FUZZ_SMOKE=0"
-export FUZZ_BUILD_DIR=${TG_BUILD_DIR:-$WORK}/fuzz
+export FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-${TG_BUILD_DIR:-$WORK}/fuzz}
 export FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 rc=0
 bash "$TG_SOURCE_DIR/tests/fuzz/run.sh" || rc=$?
