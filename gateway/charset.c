@@ -45,9 +45,18 @@ static char *iconv_decode(const char *from, const char *data, gsize len,
   g_iconv(cd, NULL, NULL, &o, &o_left);
   g_string_append_len(out, buf, (gssize)(o - buf));
   g_iconv_close(cd);
+  char *s = g_string_free(out, FALSE);
+  if (!g_utf8_validate(s, -1, NULL)) {
+    /* glibc's UTF-8 reader passes surrogates (ED A0 80) through, e.g.
+     * for a label like `utf-8"` that only iconv recognises. */
+    char *valid = g_utf8_make_valid(s, -1);
+    g_free(s);
+    s = valid;
+    replaced++;
+  }
   if (replaced_r)
     *replaced_r += replaced;
-  return g_string_free(out, FALSE);
+  return s;
 }
 
 static char *strict_decode(const char *from, const char *data, gsize len) {

@@ -6,6 +6,8 @@
 #include "gateway/pipeline.h"
 #include "gateway/privdrop.h"
 
+#include "gateway/safety.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +22,12 @@ int tg_cmd_check(int argc, char **argv) {
     for (guint i = 0; i < errors->len; i++)
       fprintf(stderr, "%s\n", (char *)g_ptr_array_index(errors, i));
     problems += errors->len;
+  } else {
+    g_autoptr(GPtrArray) unsafe = g_ptr_array_new_with_free_func(g_free);
+    tg_safety_check(cfg, unsafe);
+    for (guint i = 0; i < unsafe->len; i++)
+      fprintf(stderr, "%s: unsafe: %s\n", cfg->source, (char *)g_ptr_array_index(unsafe, i));
+    problems += unsafe->len;
   }
   if (cfg) { /* ops (issue 9): [gateway] user must exist */
     g_autoptr(GError) uerr = NULL;

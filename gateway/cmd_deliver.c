@@ -12,6 +12,9 @@
 #include "gateway/pipeline.h"
 #include "gateway/privdrop.h"
 
+#include "gateway/safety.h"
+#include "gateway/test_hooks.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -42,6 +45,7 @@ static gboolean spool_stdin(TgSpool *spool, const char *sender,
       return FALSE;
     }
   }
+  tg_test_hooks_pause("in-spool-write");
   return tg_spool_writer_commit(w, TG_SPOOL_COMMIT_SYNC, id_r, lock_r, error);
 }
 
@@ -68,6 +72,10 @@ int tg_cmd_deliver(int argc, char **argv) {
     tg_err("deliver: mkdir(%s) failed: %s", cfg->data_dir, g_strerror(errno));
     return EX_TEMPFAIL;
   }
+  if (!tg_safety_check_ok(cfg, &err)) {
+    tg_err("deliver: %s", err->message);
+    return EX_CONFIG; /* the MTA defers: nothing is accepted */
+  }
   g_autoptr(TgSpool) spool = tg_spool_open(cfg->spool_dir, &err);
   if (!spool) {
     tg_err("deliver: %s", err->message);
@@ -87,6 +95,7 @@ int tg_cmd_deliver(int argc, char **argv) {
     return EX_TEMPFAIL;
   }
   /* Accepted.  From here on the entry is safe in the spool. */
+  tg_test_hooks_pause("after-spool");
   g_autoptr(TgPipeline) pipe = tg_pipeline_open(cfg, &err);
   if (!pipe) {
     close(lock_fd);
@@ -104,5 +113,6 @@ int tg_cmd_deliver(int argc, char **argv) {
   if (!tg_pipeline_process(pipe, e, &r, &err))
     return EX_TEMPFAIL; /* logged by the pipeline; the entry stays queued */
   tg_pipe_result_clear(&r);
+  tg_test_hooks_pause("after-retire");
   return EX_OK;
 }

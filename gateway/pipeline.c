@@ -11,6 +11,9 @@
 
 #include "gateway/notify_config.h"
 
+#include "gateway/safety.h"
+#include "gateway/test_hooks.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -53,6 +56,8 @@ TgPipeline *tg_pipeline_open(const TgConfig *cfg, GError **error) {
                 cfg->data_dir, g_strerror(errno));
     return NULL;
   }
+  if (!tg_safety_check_ok(cfg, error))
+    return NULL;
   if (!(p->spool = tg_spool_open(cfg->spool_dir, error)))
     return NULL;
   tg_spool_set_max_message(p->spool, cfg->message_size);
@@ -174,6 +179,7 @@ gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
       g_ptr_array_index(store_errors, i) = g_strdup(perr->message);
     }
   }
+  tg_test_hooks_pause("after-parse");
   if (!tg_store_begin(p->store, error)) {
     tg_warn("queue=%s deferred: %s", entries[0]->id, (*error)->message);
     for (guint i = 0; i < n; i++)
@@ -227,6 +233,7 @@ gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
                         (double)tg_store_last_commit_us(p->store) / 1000.0);
   /* Committed: now the spool entries may go.  A crash here only leaves
    * entries whose replay is a no-op (their spool ids are stored). */
+  tg_test_hooks_pause("after-commit");
   gboolean ok = TRUE;
   for (guint i = 0; i < n; i++) {
     g_autoptr(GError) ferr = NULL;

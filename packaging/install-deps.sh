@@ -15,3 +15,5 @@ $SUDO apt-get install -y -q --no-install-recommends \
   libjson-glib-dev libmicrohttpd-dev \
   swaks postfix dovecot-core dovecot-imapd \
   python3 openssl ca-certificates mandoc procps psmisc iproute2 util-linux
+# tests/limits/: peak RSS of `deliver` with /usr/bin/time -f %M
+$SUDO apt-get install -y -q --no-install-recommends time

@@ -411,6 +411,8 @@ typedef struct {
   gsize indent_len;
   gboolean bol;           /* at the beginning of an output line */
   guint depth;
+  guint steps;            /* nodes visited, against MUSTACHE_MAX_STEPS */
+  gsize out_start;        /* out->len before the render */
   MustacheStatus status;
   char *first_problem;
 } Render;
@@ -678,6 +680,13 @@ render_nodes(Render *r, const Mustache *tpl, GPtrArray *nodes)
 {
   for (guint i = 0; i < nodes->len; i++) {
     Node *n = g_ptr_array_index(nodes, i);
+    if (r->status & MUSTACHE_STATUS_TOO_BIG)
+      return;
+    if (++r->steps > MUSTACHE_MAX_STEPS || r->out->len - r->out_start > MUSTACHE_MAX_OUTPUT) {
+      problem(r, MUSTACHE_STATUS_TOO_BIG, tpl->name, n->line, "%s",
+              "render too big (exponential partials or sections?), cut short");
+      return;
+    }
     switch (n->kind) {
     case NODE_TEXT:
       emit_text(r, n->text, n->len);
@@ -708,6 +717,7 @@ mustache_render(const Mustache *tpl, JsonNode *context, const MustacheRenderOpti
     .stack = g_ptr_array_sized_new(16),
     .indent = "",
     .bol = TRUE,
+    .out_start = out->len,
   };
   if (context)
     g_ptr_array_add(r.stack, context);

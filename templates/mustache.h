@@ -46,6 +46,12 @@ G_BEGIN_DECLS
 
 /* Sections + partials deeper than this are not expanded (flag DEPTH). */
 #define MUSTACHE_MAX_DEPTH 100
+/* Depth alone bounds no work: a partial that includes itself twice, or
+ * nested sections over lists, grow exponentially within it.  One render
+ * visits at most this many nodes and writes at most this many bytes
+ * (flag TOO_BIG). */
+#define MUSTACHE_MAX_STEPS 1000000u
+#define MUSTACHE_MAX_OUTPUT (16u * 1024u * 1024u)
 
 #define MUSTACHE_ERROR (mustache_error_quark())
 GQuark mustache_error_quark(void);
@@ -67,6 +73,9 @@ typedef enum {
   MUSTACHE_STATUS_PARTIAL_MISSING = 1 << 2,
   /* An object or array was interpolated; it rendered as empty. */
   MUSTACHE_STATUS_NOT_SCALAR = 1 << 3,
+  /* The render passed MUSTACHE_MAX_STEPS or MUSTACHE_MAX_OUTPUT and was cut
+   * short there. */
+  MUSTACHE_STATUS_TOO_BIG = 1 << 4,
 } MustacheStatus;
 
 typedef struct _Mustache Mustache;

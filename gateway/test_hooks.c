@@ -1,0 +1,17 @@
+/* test_hooks.c - test-only crash points (contract in test_hooks.h). */
+#include "gateway/test_hooks.h"
+
+#include <glib.h>
+#include <signal.h>
+#include <string.h>
+
+void tg_test_hooks_pause(const char *step) {
+  static gsize once = 0;
+  static const char *wanted = NULL;
+  if (g_once_init_enter(&once)) {
+    wanted = g_getenv("TICKETGATE_TEST_PAUSE");
+    g_once_init_leave(&once, 1);
+  }
+  if (wanted && strcmp(wanted, step) == 0)
+    raise(SIGKILL);
+}
