@@ -87,7 +87,9 @@ for t in "${targets[@]}"; do
   bin="$build/tests/fuzz/fuzz_$t"
   corpus="$build/corpus/$t"
   mkdir -p "$corpus"
-  dirs=("$corpus" "$src/tests/fuzz/seeds/$t" "$src/tests/fuzz/regressions/$t")
+  dirs=("$corpus" "$src/tests/fuzz/seeds/$t")
+  # git keeps no empty folders: a harness without findings has none.
+  [ -d "$src/tests/fuzz/regressions/$t" ] && dirs+=("$src/tests/fuzz/regressions/$t")
   case $t in
     mail) dirs+=("${extra_mail[@]}"); dict=mime.dict; maxlen=65536 ;;
     mustache) dirs+=("${extra_mustache[@]}"); dict=mustache.dict; maxlen=4096 ;;

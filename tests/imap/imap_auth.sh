@@ -8,7 +8,7 @@ imap_append other other INBOX 3 good
 tg_conf "$T/tg.conf" "password = wrong" \
   "[imap:good]" "host = 127.0.0.1" "port = $IMAP_PORT" "tls = none" "user = other" \
   "password_file = $T/otherpw" "timeout = 10s"
-printf 'other\n' > "$T/otherpw"
+printf 'other\n' > "$T/otherpw" && chmod 600 "$T/otherpw"
 rc=0; "$TG_BINARY" -c "$T/tg.conf" fetch 2>"$T/err" || rc=$?
 cat "$T/err"
 expect_eq "$rc" 75 "exit code"

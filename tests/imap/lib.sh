@@ -167,6 +167,7 @@ timeout = 10s
 poll_interval = 30s
 CONF
   for kv in "$@"; do echo "$kv" >> "$f"; done
+  chmod 600 "$f" # it may hold a password: ticketgate refuses it readable by others
 }
 
 db_count() {

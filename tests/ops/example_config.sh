@@ -34,6 +34,7 @@ pass "every schema key is in the example, in its group"
 # Everything switched on: the commented defaults and examples must be
 # valid values too.
 mkdir -p etc && echo secret > etc/imap-support.password && echo pw > etc/smarthost.password
+chmod 600 etc/*.password
 sed -e 's/^# \(\[[a-z]*:[a-z]*\]\)$/\1/' -e 's/^# \([a-z0-9_]* = \)/\1/' -e 's/^# \([a-z0-9_]* =\)$/\1/' shipped.conf \
   | sed -e "s#^password_file = /etc/ticketgate/#password_file = $WORK/etc/#" > all.conf
 grep -q '^\[imap:support\]$' all.conf && grep -q '^\[staff:alice\]$' all.conf || fail "groups not switched on"

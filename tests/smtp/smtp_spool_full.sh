@@ -4,7 +4,7 @@
 # returns.  Needs root for the mount; skips (77) otherwise.
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$T/var/spool"
-if ! mount -t tmpfs -o size=2m tmpfs "$T/var/spool" 2>"$T/mount.err"; then
+if ! mount -t tmpfs -o size=2m,mode=0700 tmpfs "$T/var/spool" 2>"$T/mount.err"; then
   echo "SKIP: cannot mount a tmpfs for the spool ($(cat "$T/mount.err")); smtp_reserve_reload covers the reserve path"
   exit 77
 fi
