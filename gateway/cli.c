@@ -1,6 +1,8 @@
 /* cli.c - shared pieces of the subcommands (see cli.h). */
 #include "gateway/cli.h"
 #include "gateway/log.h"
+#include "gateway/pipeline.h"
+#include "spool/spool.h"
 
 #include <stdio.h>
 
@@ -42,4 +44,17 @@ void tg_cli_print_json(JsonNode *node) {
   json_generator_set_root(gen, node);
   g_autofree char *s = json_generator_to_data(gen, NULL);
   printf("%s\n", s);
+}
+
+TgPipeline *tg_cli_open_pipeline(const TgConfig *cfg, int *exit_r) {
+  g_autoptr(GError) err = NULL;
+  TgPipeline *pipe = tg_pipeline_open(cfg, &err);
+  if (!pipe) {
+    fprintf(stderr, "ticketgate: %s\n", err->message);
+    *exit_r = err->domain == G_FILE_ERROR || err->domain == TG_STORE_ERROR ||
+                      err->domain == TG_SPOOL_ERROR
+                  ? EX_TEMPFAIL
+                  : EX_CONFIG;
+  }
+  return pipe;
 }

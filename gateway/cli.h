@@ -25,6 +25,12 @@ gboolean tg_cli_parse(int *argc, char ***argv, const char *usage,
                       const GOptionEntry *entries);
 void tg_cli_print_json(JsonNode *node);
 
+typedef struct TgPipeline TgPipeline;
+/* Opens the pipeline for CFG or prints why not and sets *EXIT_R: 75 for
+ * what time can fix (files, store, spool), 78 for a broken rule set or
+ * template set.  (transfer full) */
+TgPipeline *tg_cli_open_pipeline(const TgConfig *cfg, int *exit_r);
+
 int tg_cmd_deliver(int argc, char **argv);
 int tg_cmd_fetch(int argc, char **argv); /* IMAP, gateway/cmd_fetch.c */
 int tg_cmd_check(int argc, char **argv);

@@ -71,11 +71,10 @@ int tg_cmd_import(int argc, char **argv) {
   g_autoptr(TgConfig) cfg = tg_cli_load_config();
   if (!cfg)
     return EX_CONFIG;
-  g_autoptr(TgPipeline) pipe = tg_pipeline_open(cfg, &err);
-  if (!pipe) {
-    fprintf(stderr, "ticketgate: %s\n", err->message);
-    return EX_TEMPFAIL;
-  }
+  int open_rc;
+  g_autoptr(TgPipeline) pipe = tg_cli_open_pipeline(cfg, &open_rc);
+  if (!pipe)
+    return open_rc;
   TgSpool *spool = tg_pipeline_spool(pipe);
   TgMboxReader reader;
   tg_mbox_reader_init(&reader, g_mapped_file_get_contents(file),

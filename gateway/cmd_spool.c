@@ -123,12 +123,10 @@ int tg_cmd_spool(int argc, char **argv) {
   g_autoptr(TgConfig) cfg = tg_cli_load_config();
   if (!cfg)
     return EX_CONFIG;
-  g_autoptr(GError) err = NULL;
-  g_autoptr(TgPipeline) pipe = tg_pipeline_open(cfg, &err);
-  if (!pipe) {
-    fprintf(stderr, "ticketgate: %s\n", err->message);
-    return EX_TEMPFAIL;
-  }
+  int open_rc;
+  g_autoptr(TgPipeline) pipe = tg_cli_open_pipeline(cfg, &open_rc);
+  if (!pipe)
+    return open_rc;
   if (strcmp(argv[1], "list") == 0)
     return spool_list(pipe, quarantine, json);
   if (strcmp(argv[1], "flush") == 0)

@@ -16,11 +16,10 @@ int tg_cmd_stats(int argc, char **argv) {
   if (!cfg)
     return EX_CONFIG;
   g_autoptr(GError) err = NULL;
-  g_autoptr(TgPipeline) pipe = tg_pipeline_open(cfg, &err);
-  if (!pipe) {
-    fprintf(stderr, "ticketgate: %s\n", err->message);
-    return EX_TEMPFAIL;
-  }
+  int open_rc;
+  g_autoptr(TgPipeline) pipe = tg_cli_open_pipeline(cfg, &open_rc);
+  if (!pipe)
+    return open_rc;
   if (json) {
     g_autoptr(JsonNode) node =
         tg_metrics_json(tg_pipeline_store(pipe), tg_pipeline_spool(pipe), &err);

@@ -94,12 +94,9 @@ int tg_cmd_template(int argc, char **argv) {
   g_autoptr(TgConfig) cfg = tg_cli_load_config();
   if (!cfg)
     return EX_CONFIG;
-  g_autoptr(GError) err = NULL;
-  g_autoptr(TgPipeline) pipe = tg_pipeline_open(cfg, &err);
-  if (!pipe) {
-    fprintf(stderr, "ticketgate: %s\n", err->message);
-    return err->domain == G_FILE_ERROR || err->domain == TG_STORE_ERROR ? EX_TEMPFAIL
-                                                                       : EX_CONFIG;
-  }
+  int open_rc;
+  g_autoptr(TgPipeline) pipe = tg_cli_open_pipeline(cfg, &open_rc);
+  if (!pipe)
+    return open_rc;
   return preview(pipe, argv[2], ticket, lang);
 }

@@ -36,20 +36,34 @@ static void add_person(JsonBuilder *b, const char *member, const char *name,
   json_builder_end_object(b);
 }
 
-static gboolean add_tags(JsonBuilder *b, TgStore *s, gint64 id, GError **error) {
-  sqlite3_stmt *st = tg_store_prepare(
-      s, "SELECT tag FROM ticket_tags WHERE ticket_id = ? ORDER BY tag", error,
-      "i", id);
+/* Appends MEMBER: [ROW(st) for each row of ST] and resets ST. */
+typedef void (*RowFn)(JsonBuilder *b, sqlite3_stmt *st, gconstpointer data);
+
+static gboolean add_rows(JsonBuilder *b, TgStore *s, sqlite3_stmt *st,
+                         const char *member, RowFn row, gconstpointer data,
+                         GError **error) {
   if (!st)
     return FALSE;
-  json_builder_set_member_name(b, "tags");
+  if (member)
+    json_builder_set_member_name(b, member);
   json_builder_begin_array(b);
   int rc;
   while ((rc = tg_store_step(s, st, error)) == SQLITE_ROW)
-    json_builder_add_string_value(b, tg_store_col_text(st, 0));
+    row(b, st, data);
   json_builder_end_array(b);
   sqlite3_reset(st);
   return rc == SQLITE_DONE;
+}
+
+static void tag_row(JsonBuilder *b, sqlite3_stmt *st, gconstpointer data) {
+  json_builder_add_string_value(b, tg_store_col_text(st, 0));
+}
+
+static gboolean add_tags(JsonBuilder *b, TgStore *s, gint64 id, GError **error) {
+  return add_rows(b, s,
+                  tg_store_prepare(s, "SELECT tag FROM ticket_tags WHERE ticket_id = ? "
+                                      "ORDER BY tag", error, "i", id),
+                  "tags", tag_row, NULL, error);
 }
 
 static gboolean add_fields(JsonBuilder *b, TgStore *s, gint64 id, GError **error) {
@@ -68,27 +82,22 @@ static gboolean add_fields(JsonBuilder *b, TgStore *s, gint64 id, GError **error
   return rc == SQLITE_DONE;
 }
 
+static void attachment_row(JsonBuilder *b, sqlite3_stmt *st, gconstpointer data) {
+  json_builder_begin_object(b);
+  add_str(b, "filename", tg_store_col_text(st, 0));
+  add_str(b, "content_type", tg_store_col_text(st, 1));
+  add_int(b, "size", sqlite3_column_int64(st, 2));
+  add_str(b, "sha256", tg_store_col_text(st, 3));
+  json_builder_end_object(b);
+}
+
 static gboolean add_attachments(JsonBuilder *b, TgStore *s, gint64 msg,
                                 GError **error) {
-  sqlite3_stmt *st = tg_store_prepare(
-      s, "SELECT filename, content_type, size, sha256 FROM attachments "
-         "WHERE message_id = ? ORDER BY id", error, "i", msg);
-  if (!st)
-    return FALSE;
-  json_builder_set_member_name(b, "attachments");
-  json_builder_begin_array(b);
-  int rc;
-  while ((rc = tg_store_step(s, st, error)) == SQLITE_ROW) {
-    json_builder_begin_object(b);
-    add_str(b, "filename", tg_store_col_text(st, 0));
-    add_str(b, "content_type", tg_store_col_text(st, 1));
-    add_int(b, "size", sqlite3_column_int64(st, 2));
-    add_str(b, "sha256", tg_store_col_text(st, 3));
-    json_builder_end_object(b);
-  }
-  json_builder_end_array(b);
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE;
+  return add_rows(b, s,
+                  tg_store_prepare(s, "SELECT filename, content_type, size, sha256 "
+                                      "FROM attachments WHERE message_id = ? ORDER BY id",
+                                   error, "i", msg),
+                  "attachments", attachment_row, NULL, error);
 }
 
 static gboolean add_messages(JsonBuilder *b, TgStore *s, gint64 id, GError **error) {
@@ -142,26 +151,21 @@ static gboolean add_messages(JsonBuilder *b, TgStore *s, gint64 id, GError **err
   return TRUE;
 }
 
+static void event_row(JsonBuilder *b, sqlite3_stmt *st, gconstpointer data) {
+  json_builder_begin_object(b);
+  add_time(b, "at", sqlite3_column_int64(st, 0));
+  add_str(b, "actor", tg_store_col_text(st, 1));
+  add_str(b, "kind", tg_store_col_text(st, 2));
+  add_str(b, "detail", tg_store_col_text(st, 3));
+  json_builder_end_object(b);
+}
+
 static gboolean add_events(JsonBuilder *b, TgStore *s, gint64 id, GError **error) {
-  sqlite3_stmt *st = tg_store_prepare(
-      s, "SELECT at, actor, kind, detail FROM events WHERE ticket_id = ? "
-         "ORDER BY id", error, "i", id);
-  if (!st)
-    return FALSE;
-  json_builder_set_member_name(b, "events");
-  json_builder_begin_array(b);
-  int rc;
-  while ((rc = tg_store_step(s, st, error)) == SQLITE_ROW) {
-    json_builder_begin_object(b);
-    add_time(b, "at", sqlite3_column_int64(st, 0));
-    add_str(b, "actor", tg_store_col_text(st, 1));
-    add_str(b, "kind", tg_store_col_text(st, 2));
-    add_str(b, "detail", tg_store_col_text(st, 3));
-    json_builder_end_object(b);
-  }
-  json_builder_end_array(b);
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE;
+  return add_rows(b, s,
+                  tg_store_prepare(s, "SELECT at, actor, kind, detail FROM events "
+                                      "WHERE ticket_id = ? ORDER BY id",
+                                   error, "i", id),
+                  "events", event_row, NULL, error);
 }
 
 #define TICKET_COLUMNS                                                        \
@@ -222,27 +226,34 @@ JsonNode *tg_ticket_view_show(TgStore *s, gint64 id, const char *prefix,
   return json_builder_get_root(b);
 }
 
+static void ticket_row(JsonBuilder *b, sqlite3_stmt *st, gconstpointer prefix) {
+  json_builder_begin_object(b);
+  add_ticket_columns(b, st, prefix);
+  json_builder_end_object(b);
+}
+
+/* The root of B once ROWS succeeded.  (transfer full) */
+static JsonNode *rows_root(JsonBuilder *b, gboolean ok) {
+  return ok ? json_builder_get_root(b) : NULL;
+}
+
 JsonNode *tg_ticket_view_list(TgStore *s, const char *status, const char *queue,
                               const char *prefix, guint limit, GError **error) {
   sqlite3_stmt *st = tg_store_prepare(
       s, "SELECT " TICKET_COLUMNS " FROM tickets "
          "WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR queue = ?2) "
          "ORDER BY id DESC LIMIT ?3", error, "ssi", status, queue, (gint64)limit);
-  if (!st)
-    return NULL;
   g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_array(b);
-  int rc;
-  while ((rc = tg_store_step(s, st, error)) == SQLITE_ROW) {
-    json_builder_begin_object(b);
-    add_ticket_columns(b, st, prefix);
-    json_builder_end_object(b);
-  }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE)
-    return NULL;
-  json_builder_end_array(b);
-  return json_builder_get_root(b);
+  return rows_root(b, add_rows(b, s, st, NULL, ticket_row, prefix, error));
+}
+
+static void hit_row(JsonBuilder *b, sqlite3_stmt *st, gconstpointer data) {
+  json_builder_begin_object(b);
+  add_int(b, "ticket", sqlite3_column_int64(st, 0));
+  add_int(b, "message", sqlite3_column_int64(st, 1));
+  add_str(b, "subject", tg_store_col_text(st, 2));
+  add_str(b, "snippet", tg_store_col_text(st, 3));
+  json_builder_end_object(b);
 }
 
 JsonNode *tg_ticket_view_search(TgStore *s, const char *text, guint limit,
@@ -272,22 +283,6 @@ JsonNode *tg_ticket_view_search(TgStore *s, const char *text, guint limit,
            "ORDER BY id DESC LIMIT ?2",
         error, "si", text, (gint64)limit);
   }
-  if (!st)
-    return NULL;
   g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_array(b);
-  int rc;
-  while ((rc = tg_store_step(s, st, error)) == SQLITE_ROW) {
-    json_builder_begin_object(b);
-    add_int(b, "ticket", sqlite3_column_int64(st, 0));
-    add_int(b, "message", sqlite3_column_int64(st, 1));
-    add_str(b, "subject", tg_store_col_text(st, 2));
-    add_str(b, "snippet", tg_store_col_text(st, 3));
-    json_builder_end_object(b);
-  }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE)
-    return NULL;
-  json_builder_end_array(b);
-  return json_builder_get_root(b);
+  return rows_root(b, add_rows(b, s, st, NULL, hit_row, NULL, error));
 }

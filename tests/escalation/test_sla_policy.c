@@ -1,6 +1,8 @@
 /* test_sla_policy.c - policy files and business time. */
 #include "tickets/sla_policy.h"
 
+#include "tests/support/test_util.h"
+
 #include <string.h>
 
 static gint64 at(const char *rfc3339) {
@@ -74,16 +76,7 @@ static void test_errors(void) {
       "bad.policy:10: holidays: '2026-02-30' is not a date YYYY-MM-DD",
       "bad.policy:11: policy \"x\" is defined twice",
   };
-  for (gsize i = 0; i < G_N_ELEMENTS(want); i++) {
-    gboolean found = FALSE;
-    for (guint k = 0; k < errors->len; k++)
-      found |= strcmp(g_ptr_array_index(errors, k), want[i]) == 0;
-    if (!found) {
-      for (guint k = 0; k < errors->len; k++)
-        g_printerr("got: %s\n", (char *)g_ptr_array_index(errors, k));
-      g_error("missing: %s", want[i]);
-    }
-  }
+  tg_test_assert_all_present(errors, want, G_N_ELEMENTS(want));
 }
 
 static void test_business_time(void) {

@@ -1,6 +1,8 @@
 /* test_config.c - value parsers, the embedded default, file:line errors. */
 #include "gateway/config.h"
 
+#include "tests/support/test_util.h"
+
 #include <string.h>
 #include <unistd.h>
 
@@ -118,16 +120,7 @@ static void test_errors(void) {
       "conf:13: tls = none sends the password in clear: only for loopback hosts",
       "conf:2: addresses: 'nobody' is not LOCAL@DOMAIN (without a +detail)",
   };
-  for (gsize i = 0; i < G_N_ELEMENTS(want); i++) {
-    gboolean found = FALSE;
-    for (guint k = 0; k < errors->len; k++)
-      found |= strcmp(g_ptr_array_index(errors, k), want[i]) == 0;
-    if (!found) {
-      for (guint k = 0; k < errors->len; k++)
-        g_printerr("got: %s\n", (char *)g_ptr_array_index(errors, k));
-      g_error("missing error: %s", want[i]);
-    }
-  }
+  tg_test_assert_all_present(errors, want, G_N_ELEMENTS(want));
   g_assert_cmpuint(errors->len, ==, G_N_ELEMENTS(want));
 }
 
