@@ -1,5 +1,6 @@
 /* cmd_ticket.c - `ticketgate ticket list|show|search`. */
 #include "gateway/cli.h"
+#include "tickets/search_index.h"
 #include "tickets/store.h"
 #include "tickets/ticket_view.h"
 
@@ -122,6 +123,11 @@ int tg_cmd_ticket(int argc, char **argv) {
       return EX_NOINPUT;
     }
   } else {
+    /* The index is kept lazily: bring it up to date, then ask it. */
+    if (!tg_search_index_catch_up(store, 0, NULL, &err)) {
+      fprintf(stderr, "ticketgate: %s\n", err->message);
+      return EX_TEMPFAIL;
+    }
     node = tg_ticket_view_search(store, argv[2], (guint)limit, &err);
   }
   if (!node) {

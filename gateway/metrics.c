@@ -124,6 +124,10 @@ static GPtrArray *collect(TgStore *store, TgSpool *spool, GError **error) {
                     "SELECT level, count(*) FROM escalation_notices GROUP BY level "
                     "ORDER BY level", error))
     return NULL;
+  if (!query_groups(out, store, "ticketgate_search_index_pending", NULL,
+                    "SELECT count(*) FROM messages "
+                    "WHERE id > (SELECT last_message FROM fts_state)", error))
+    return NULL;
   gint64 oldest = 0;
   guint depth = tg_spool_depth(spool, &oldest);
   add(out, "ticketgate_spool_depth", NULL, NULL, depth);

@@ -7,6 +7,7 @@
 #include "gateway/serve_worker.h"
 #include "gateway/log.h"
 #include "gateway/pipeline.h"
+#include "tickets/search_index.h"
 
 struct TgServeWorker {
   TgPipeline *pipe;
@@ -96,6 +97,12 @@ static gpointer worker_thread(gpointer data) {
     maybe_reload(w);
     if (first == &stop_marker)
       break;
+    if (!first) {
+      /* Idle: bring the search index up to date, a slice at a time. */
+      g_autoptr(GError) ierr = NULL;
+      if (!tg_search_index_catch_up(tg_pipeline_store(w->pipe), 2000, NULL, &ierr))
+        tg_warn("search index: %s", ierr->message);
+    }
     if (first) {
       g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
       g_ptr_array_add(ids, first);

@@ -1,5 +1,7 @@
 /* test_store.c - migrations, error classes, and ingest's exactly-once keys. */
 #include "tickets/ingest.h"
+#include "tickets/search_index.h"
+#include "tickets/ticket_view.h"
 #include "tickets/store.h"
 #include "tickets/store_schema.h"
 
@@ -85,10 +87,45 @@ static void test_exactly_once(void) {
   sqlite3_reset(st);
 }
 
+/* The index lags behind storage until caught up; a search after catching
+ * up sees every message, Japanese substrings included. */
+static void test_lazy_index(void) {
+  g_autofree char *path = tmp_db();
+  g_autoptr(TgStore) s = tg_store_open(path, 1000, NULL);
+  g_autoptr(GBytes) secret = g_bytes_new_static("0123456789abcdef0123456789abcdef", 32);
+  char *support[] = {"support@localhost", NULL};
+  TgIngestContext ctx = {.store = s, .secret = secret, .tag_prefix = "Support",
+                         .support_addresses = support, .default_language = "en"};
+  const char *bodies[] = {"プリンターが故障しました", "invoice overdue", "サーバー障害です"};
+  for (int i = 0; i < 3; i++) {
+    g_autofree char *sid = g_strdup_printf("66118f0cff249-0000000%d", i);
+    g_autofree char *mid = g_strdup_printf("idx%d@x", i);
+    g_autoptr(TgMail) m = mail(sid, mid, "a@x");
+    g_free(m->body);
+    m->body = g_strdup(bodies[i]);
+    TgIngestResult r;
+    g_assert_true(tg_ingest(&ctx, m, &r, NULL));
+  }
+  g_assert_cmpint(tg_search_index_pending(s, NULL), ==, 3);
+  guint n = 0;
+  g_assert_true(tg_search_index_catch_up(s, 2, &n, NULL));
+  g_assert_cmpuint(n, ==, 2);
+  g_assert_cmpint(tg_search_index_pending(s, NULL), ==, 1);
+  g_assert_true(tg_search_index_catch_up(s, 0, &n, NULL));
+  g_assert_cmpuint(n, ==, 1);
+  g_assert_true(tg_search_index_catch_up(s, 0, &n, NULL));
+  g_assert_cmpuint(n, ==, 0);
+  g_autoptr(JsonNode) hits = tg_ticket_view_search(s, "障害で", 10, NULL);
+  g_assert_cmpuint(json_array_get_length(json_node_get_array(hits)), ==, 1);
+  g_autoptr(JsonNode) none = tg_ticket_view_search(s, "nothing like this", 10, NULL);
+  g_assert_cmpuint(json_array_get_length(json_node_get_array(none)), ==, 0);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/store/migrations", test_migrations);
   g_test_add_func("/store/busy", test_busy_is_temporary);
   g_test_add_func("/store/exactly-once", test_exactly_once);
+  g_test_add_func("/store/lazy-index", test_lazy_index);
   return g_test_run();
 }
