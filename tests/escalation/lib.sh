@@ -12,7 +12,7 @@ customer() {
 }
 # outbox_count RCPT [KIND-SUBJECT-GREP]: notices delivered to RCPT so far
 outbox_count() {
-  tg spool flush > /dev/null
+  TICKETGATE_NOW=2030-01-01T00:00:00Z tg spool flush > /dev/null  # every queued notice is due
   local n=0 f
   for f in "$WORK"/var/outbox/new/*; do
     [ -f "$f" ] || continue
@@ -24,7 +24,7 @@ outbox_count() {
 }
 # outbox_file RCPT GREP: the newest such file
 outbox_file() {
-  tg spool flush > /dev/null
+  TICKETGATE_NOW=2030-01-01T00:00:00Z tg spool flush > /dev/null  # every queued notice is due
   grep -li "^Delivered-To: $1\$" "$WORK"/var/outbox/new/* 2>/dev/null | xargs -r grep -l -- "$2" | xargs -r ls -t | head -1
 }
 expect_eq() { [ "$2" == "$3" ] || fail "$1: got [$2], want [$3]"; }
