@@ -41,5 +41,9 @@ int tg_cmd_serve(int argc, char **argv);
 int tg_cmd_rules(int argc, char **argv);
 int tg_cmd_stats(int argc, char **argv);
 int tg_cmd_template(int argc, char **argv);
+int tg_cmd_tick(int argc, char **argv);   /* gateway/cmd_tick.c */
+/* `ticket escalate|assign|status|reply` (gateway/cmd_ticket_ops.c); SUB is argv[1]. */
+int tg_cmd_ticket_ops(int argc, char **argv);
+gboolean tg_cmd_ticket_ops_is(const char *sub);
 
 #endif

@@ -2,6 +2,7 @@
  * rules and templates it names), listing every problem as FILE:LINE:
  * message.  Exit 0 when all is well, 78 (EX_CONFIG) otherwise. */
 #include "gateway/cli.h"
+#include "gateway/escalate_config.h"
 #include "gateway/notify_config.h"
 #include "gateway/pipeline.h"
 #include "gateway/privdrop.h"
@@ -63,6 +64,14 @@ int tg_cmd_check(int argc, char **argv) {
     for (guint i = 0; i < tproblems->len; i++)
       fprintf(stderr, "%s\n", (char *)g_ptr_array_index(tproblems, i));
     problems += tproblems->len;
+  }
+  if (cfg) { /* escalation policies: file:line errors, all of them */
+    g_autoptr(GPtrArray) perrors = NULL;
+    g_autoptr(TgSlaPolicies) pol = tg_escalate_config_load_policies(cfg, &perrors);
+    for (guint i = 0; perrors && i < perrors->len; i++)
+      fprintf(stderr, "%s\n", (char *)g_ptr_array_index(perrors, i));
+    if (!pol)
+      problems += perrors ? perrors->len : 1;
   }
   if (problems) {
     fprintf(stderr, "ticketgate check: %u problem(s)\n", problems);

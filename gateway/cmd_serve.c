@@ -3,7 +3,8 @@
  * Threads: the main loop runs the SMTP/LMTP listener (smtp_server.c);
  * the group-commit thread makes accepted messages durable before their
  * 250 (smtp_commit.c); the worker turns queued spool entries into
- * tickets (serve_worker.c), first whatever a previous run left.
+ * tickets (serve_worker.c), first whatever a previous run left; the
+ * escalation timer runs a tick pass every 30 s (serve_tick.c).
  *
  * Signals: SIGTERM/SIGINT stop accepting, answer 421 to idle sessions,
  * let sessions waiting on a commit get their reply, wait up to
@@ -21,6 +22,7 @@
 #include "gateway/sender.h"
 
 #include "gateway/serve_ops.h" /* ops (issue 9) */
+#include "gateway/serve_tick.h" /* escalation (issue 7) */
 #include "gateway/serve_worker.h"
 #include "gateway/smtp_commit.h"
 #include "gateway/smtp_server.h"
@@ -119,6 +121,7 @@ int tg_cmd_serve(int argc, char **argv) {
   TgSmtpCommit *commit = NULL;
   TgImapPoller *imap = NULL;
   TgSender *sender = NULL;
+  TgServeTick *ticker = NULL; /* escalation (issue 7) */
   if (g_mkdir_with_parents(cfg->data_dir, 0700) != 0) {
     tg_err("serve: mkdir(%s) failed: %s", cfg->data_dir, g_strerror(errno));
     rc = EX_TEMPFAIL;
@@ -163,6 +166,11 @@ int tg_cmd_serve(int argc, char **argv) {
     tg_err("serve: outbound sender not started: %s", err->message);
     g_clear_error(&err);
   }
+  /* escalation (issue 7): the SLA timer, a tick pass every 30 s. */
+  if (!(ticker = tg_serve_tick_start(cfg, 30, &err))) {
+    tg_err("serve: escalation timer not started: %s", err->message);
+    g_clear_error(&err);
+  }
   g_main_loop_run(s.loop);
   for (int i = 0; i < 3; i++)
     g_source_remove(sig[i]);
@@ -171,6 +179,7 @@ int tg_cmd_serve(int argc, char **argv) {
 out:
   /* Order: no new sessions, last commits answered, then the final drain. */
   tg_imap_poller_stop(imap);
+  tg_serve_tick_stop(ticker); /* escalation (issue 7) */
   tg_sender_stop(sender);
   tg_smtp_server_free(s.server);
   tg_smtp_commit_free(commit);

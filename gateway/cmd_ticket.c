@@ -1,4 +1,5 @@
-/* cmd_ticket.c - `ticketgate ticket list|show|search`. */
+/* cmd_ticket.c - `ticketgate ticket list|show|search` (the changes:
+ * escalate, assign, status, reply are in cmd_ticket_ops.c). */
 #include "gateway/cli.h"
 #include "tickets/search_index.h"
 #include "tickets/store.h"
@@ -80,7 +81,10 @@ int tg_cmd_ticket(int argc, char **argv) {
       {"queue", 'q', 0, G_OPTION_ARG_STRING, &queue, "Only this queue (list)", "Q"},
       {"limit", 'n', 0, G_OPTION_ARG_INT, &limit, "At most N rows (list, search)", "N"},
       {NULL}};
-  if (!tg_cli_parse(&argc, &argv, "list|show ID|search TEXT", entries))
+  if (argc >= 2 && tg_cmd_ticket_ops_is(argv[1]))
+    return tg_cmd_ticket_ops(argc, argv);
+  if (!tg_cli_parse(&argc, &argv, "list|show ID|search TEXT|escalate|assign|status|reply",
+                    entries))
     return EX_USAGE;
   const char *sub = argc >= 2 ? argv[1] : "";
   gboolean needs_arg = strcmp(sub, "show") == 0 || strcmp(sub, "search") == 0;
@@ -88,7 +92,11 @@ int tg_cmd_ticket(int argc, char **argv) {
       limit <= 0) {
     fprintf(stderr, "usage: ticketgate ticket list [--status S] [--queue Q] [--json]\n"
                     "       ticketgate ticket show ID [--json]\n"
-                    "       ticketgate ticket search TEXT [--json]\n");
+                    "       ticketgate ticket search TEXT [--json]\n"
+                    "       ticketgate ticket escalate ID LEVEL [--reason R]\n"
+                    "       ticketgate ticket assign ID ADDRESS\n"
+                    "       ticketgate ticket status ID open|pending|resolved|closed\n"
+                    "       ticketgate ticket reply ID [--file MSG|-]\n");
     return EX_USAGE;
   }
   g_autoptr(TgConfig) cfg = tg_cli_load_config();

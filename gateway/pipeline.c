@@ -10,6 +10,7 @@
 #include "filters/rules_examples.h"
 
 #include "gateway/notify_config.h"
+#include "gateway/escalate_config.h"
 
 #include "gateway/safety.h"
 #include "gateway/test_hooks.h"
@@ -28,6 +29,7 @@ struct TgPipeline {
   TgRuleset *ruleset;
 
   TgNotifyConfig *notify; /* acks, bounces, flood (notify_config.h) */
+  TgEscalateConfig *escalation; /* SLA, staff mail (escalate_config.h) */
 };
 
 TgRuleset *tg_pipeline_load_rules(const TgConfig *cfg, GPtrArray **diags_r,
@@ -92,12 +94,22 @@ TgPipeline *tg_pipeline_open(const TgConfig *cfg, GError **error) {
   if (!(p->notify = tg_notify_config_new(cfg, p->secret, error)))
     return NULL;
   p->ictx.notify = p->notify;
+  g_autoptr(GPtrArray) perrors = NULL;
+  if (!(p->escalation = tg_escalate_config_new(cfg, p->notify, p->secret, &perrors))) {
+    for (guint i = 0; perrors && i < perrors->len; i++)
+      tg_err("%s", (char *)g_ptr_array_index(perrors, i));
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                "escalation policies %s do not load", cfg->escalation_policies);
+    return NULL;
+  }
+  p->ictx.escalation = p->escalation;
   return g_steal_pointer(&p);
 }
 
 void tg_pipeline_free(TgPipeline *p) {
   if (!p)
     return;
+  tg_escalate_config_free(p->escalation);
   tg_notify_config_free(p->notify);
   tg_store_free(p->store);
   tg_spool_free(p->spool);
@@ -114,6 +126,7 @@ TgSpool *tg_pipeline_spool(TgPipeline *p) { return p->spool; }
 TgStore *tg_pipeline_store(TgPipeline *p) { return p->store; }
 GBytes *tg_pipeline_secret(TgPipeline *p) { return p->secret; }
 const TgNotifyConfig *tg_pipeline_notify(TgPipeline *p) { return p->notify; }
+const TgEscalateConfig *tg_pipeline_escalation(TgPipeline *p) { return p->escalation; }
 
 void tg_pipe_result_clear(TgPipeResult *r) {
   g_clear_pointer(&r->reason, g_free);

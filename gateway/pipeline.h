@@ -17,6 +17,7 @@
 #include "gateway/config.h"
 #include "spool/spool.h"
 #include "tickets/ingest.h"
+#include "tickets/escalate.h"
 #include "tickets/notify.h"
 #include "tickets/store.h"
 
@@ -45,6 +46,9 @@ GBytes *tg_pipeline_secret(TgPipeline *p);
 /* Templates and outbound settings the pipeline queues acks with.
  * (transfer none) */
 const TgNotifyConfig *tg_pipeline_notify(TgPipeline *p);
+/* Policies, staff directory and notices of escalation (escalate_config.h).
+ * (transfer none) */
+const TgEscalateConfig *tg_pipeline_escalation(TgPipeline *p);
 
 /* Processes a read, locked entry; frees nothing. */
 gboolean tg_pipeline_process(TgPipeline *p, TgSpoolEntry *e, TgPipeResult *r,

@@ -95,13 +95,9 @@ static gboolean apply_action(TgStore *s, gint64 t, const TgRuleAction *a,
                          "is", t, v);
   if (g_str_equal(act, "assign"))
     return tg_store_exec(s, "UPDATE tickets SET assignee = ? WHERE id = ?", error, "si", v, t);
-  if (g_str_equal(act, "escalate") && g_str_has_prefix(v, "level "))
-    /* Rules only raise the level; the ladder never steps down by itself. */
-    return tg_store_exec(s,
-                         "UPDATE tickets SET escalation_level = max(escalation_level, ?) "
-                         "WHERE id = ?",
-                         error, "ii", g_ascii_strtoll(v + 6, NULL, 10), t);
-  return TRUE; /* escalate to a target, replies, noreply, stop: recorded only */
+  /* escalate: tickets/escalate_ingest.c raises the level and notifies the
+   * targets (tg_escalate_level), after all actions are applied. */
+  return TRUE; /* escalate, replies, noreply, stop: recorded here only */
 }
 
 gboolean tg_classify_apply(TgStore *s, gint64 t, const TgRuleResult *r,

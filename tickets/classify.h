@@ -4,7 +4,8 @@
  * evaluates (it borrows from the TgMail, which must outlive it).
  * tg_classify_apply() writes a TgRuleResult to a ticket inside the
  * caller's transaction: queue, priority, policy, fields, tags, assignee,
- * escalation level - each change one audit event naming the rule and its
+ * (escalation: recorded here, applied by tickets/escalate_ingest.h) - each
+ * change one audit event naming the rule and its
  * file:line.  Replies, noreply and quarantine are the caller's business.
  */
 #ifndef TG_CLASSIFY_H

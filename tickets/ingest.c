@@ -2,6 +2,7 @@
 #include "tickets/ingest.h"
 #include "tickets/audit.h"
 #include "tickets/classify.h"
+#include "tickets/escalate_ingest.h"
 #include "tickets/clock.h"
 #include "tickets/thread.h"
 #include "tickets/notify.h"
@@ -63,21 +64,29 @@ static gboolean takes_part(const TgIngestContext *ctx, gint64 ticket,
                             0, error, "is", ticket, address) == 1;
 }
 
+/* A ticket's reply address, or a staff member's own signed address for
+ * the ticket when the sender is that staff member. */
+static gint64 parse_reply(const TgIngestContext *ctx, const TgMail *m, const char *r) {
+  gint64 id = tg_thread_parse_reply_address(r, ctx->support_addresses, ctx->secret, NULL);
+  if (!id)
+    id = tg_thread_parse_staff_address(r, ctx->support_addresses, ctx->secret,
+                                       m->from->address);
+  return id;
+}
+
 static gint64 by_reply_address(const TgIngestContext *ctx, const TgMail *m,
                                GError **error) {
   GPtrArray *lists[] = {m->to, m->cc};
   for (guint i = 0; i < m->envelope_recipients->len; i++) {
     const char *r = g_ptr_array_index(m->envelope_recipients, i);
-    gint64 id = tg_thread_parse_reply_address(r, ctx->support_addresses,
-                                              ctx->secret, NULL);
+    gint64 id = parse_reply(ctx, m, r);
     if (id && ticket_exists(ctx->store, id, error))
       return id;
   }
   for (gsize l = 0; l < G_N_ELEMENTS(lists); l++)
     for (guint i = 0; i < lists[l]->len; i++) {
       TgAddress *a = g_ptr_array_index(lists[l], i);
-      gint64 id = tg_thread_parse_reply_address(a->address, ctx->support_addresses,
-                                                ctx->secret, NULL);
+      gint64 id = parse_reply(ctx, m, a->address);
       if (id && ticket_exists(ctx->store, id, error))
         return id;
     }
@@ -348,6 +357,9 @@ static gboolean thread_and_store(const TgIngestContext *ctx, TgMail *m,
   /* Rule actions and the notices they cause are written in the same
    * transaction, so a crash never separates a ticket change from its ack. */
   if (r->rules && !tg_classify_apply(s, ticket, r->rules, now, error))
+    return FALSE;
+  /* Rule escalations, staff answers and commands, the SLA deadline. */
+  if (!tg_escalate_ingest(ctx->escalation, s, m, r, is_staff(ctx, sender), now, error))
     return FALSE;
   if (!tg_notify_ingested(ctx, m, r, now, error))
     return FALSE;

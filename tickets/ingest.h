@@ -29,6 +29,7 @@
 #include "tickets/store.h"
 
 typedef struct TgNotifyConfig TgNotifyConfig; /* tickets/notify.h */
+typedef struct TgEscalateConfig TgEscalateConfig; /* tickets/escalate.h */
 
 typedef struct {
   TgStore *store;
@@ -40,6 +41,9 @@ typedef struct {
   TgRuleset *ruleset;           /* may be NULL: no classification */
 
   const TgNotifyConfig *notify; /* acks, bounces, flood; NULL = none */
+  /* SLA clock, rule escalations, staff answers and commands
+   * (tickets/escalate_ingest.h); NULL = default policies, no mail */
+  const TgEscalateConfig *escalation;
 } TgIngestContext;
 
 typedef enum {

@@ -317,8 +317,9 @@ static gboolean build(const TgNotifyConfig *cfg, TgStore *store, const TgNotice 
   g_autofree char *ref = tg_thread_ref(cfg->tag_prefix, n->ticket_id);
   b->subject = strstr(b->out->subject, ref) ? g_strdup(b->out->subject)
                                             : g_strdup_printf("%s %s", ref, b->out->subject);
-  b->reply_to = tg_thread_reply_address(cfg->support_address, n->ticket_id,
-                                        cfg->keys.secret);
+  b->reply_to = n->reply_to ? g_strdup(n->reply_to)
+                            : tg_thread_reply_address(cfg->support_address, n->ticket_id,
+                                                      cfg->keys.secret);
   b->refs = g_ptr_array_new_with_free_func(g_free);
   if (n->in_reply_to) {
     b->in_reply_to = g_strdup(n->in_reply_to);

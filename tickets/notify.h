@@ -92,6 +92,8 @@ typedef struct {
   const char *in_reply_to;     /* "<id>" or NULL: the ticket's newest
                                   incoming message */
   gboolean auto_submitted;     /* Auto-Submitted: auto-replied */
+  const char *reply_to;        /* NULL = the ticket's signed reply address;
+                                  escalation: the target's staff address */
 } TgNotice;
 
 /* Renders, composes and queues N inside the caller's transaction.

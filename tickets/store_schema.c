@@ -141,6 +141,38 @@ static const char *const steps[] = {
     "  INSERT INTO messages_fts(messages_fts, rowid, subject, body)"
     "  VALUES ('delete', old.id, old.subject, old.body);"
     "END;",
+
+
+    /* 5: escalation (issue 7).  tickets.deadline_at becomes "the next
+     * moment the timer must look at this ticket" (warning, escalation or
+     * keep-in-the-loop update, whichever is first; NULL = nothing due,
+     * e.g. pending); escalate_at is the escalation deadline itself.
+     * Pending pauses the SLA clock: pending_since and sla_remaining (SLA
+     * seconds left when it went pending) are set while it waits, and the
+     * paused SLA time adds up in sla_paused (since opening) and
+     * sla_paused_staff (since the last staff mail).  sla_notices holds one
+     * row per (ticket, level, kind, seq) notified, written in the same
+     * transaction as the notices' outbound rows: the UNIQUE constraint
+     * makes each level and warning go out once, across crashes and
+     * concurrent ticks.  Open tickets of older versions get a deadline
+     * now, so the first tick computes their real one. */
+    "ALTER TABLE tickets ADD COLUMN escalated_at INTEGER;"
+    "ALTER TABLE tickets ADD COLUMN escalate_at INTEGER;"
+    "ALTER TABLE tickets ADD COLUMN pending_since INTEGER;"
+    "ALTER TABLE tickets ADD COLUMN sla_remaining INTEGER;"
+    "ALTER TABLE tickets ADD COLUMN sla_paused INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE tickets ADD COLUMN sla_paused_staff INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE sla_notices ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+    "  level INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('escalation','warning','informed')),"
+    "  seq INTEGER NOT NULL DEFAULT 0,"
+    "  at INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  UNIQUE (ticket_id, level, kind, seq));"
+    "UPDATE tickets SET deadline_at = created_at WHERE deadline_at IS NULL "
+    "  AND status NOT IN ('pending','resolved','closed');",
 };
 
 guint tg_store_schema_count(void) { return G_N_ELEMENTS(steps); }

@@ -94,6 +94,42 @@ gint64 tg_thread_parse_reply_address(const char *address, char *const *support,
   return (gint64)id;
 }
 
+static char *staff_token(GBytes *secret, const char *staff, gint64 id) {
+  g_autofree char *lower = g_ascii_strdown(staff, -1);
+  g_autofree char *purpose = g_strconcat("staff:", lower, NULL);
+  return tg_thread_token(secret, purpose, id);
+}
+
+char *tg_thread_staff_address(const char *support, gint64 id, const char *staff,
+                              GBytes *secret) {
+  const char *at = strchr(support, '@');
+  g_autofree char *token = staff_token(secret, staff, id);
+  if (!at)
+    return g_strdup_printf("%s+%" G_GINT64_FORMAT "-s-%s", support, id, token);
+  return g_strdup_printf("%.*s+%" G_GINT64_FORMAT "-s-%s%s", (int)(at - support),
+                         support, id, token, at);
+}
+
+gint64 tg_thread_parse_staff_address(const char *address, char *const *support,
+                                     GBytes *secret, const char *from) {
+  if (!from || !from[0])
+    return 0;
+  g_autofree char *detail = detail_of(address, support);
+  if (!detail)
+    return 0;
+  char *dash = strstr(detail, "-s-");
+  if (!dash || dash == detail)
+    return 0;
+  *dash = 0;
+  char *end;
+  guint64 id = g_ascii_strtoull(detail, &end, 10);
+  if (*end || id == 0 || id > G_MAXINT64)
+    return 0;
+  g_autofree char *want = staff_token(secret, from, (gint64)id);
+  g_autofree char *got = g_ascii_strdown(dash + 3, -1);
+  return tg_thread_equal_ct(want, got) ? (gint64)id : 0;
+}
+
 char *tg_thread_ref(const char *prefix, gint64 id) {
   return g_strdup_printf("[%s #%" G_GINT64_FORMAT "]", prefix, id);
 }

@@ -23,6 +23,16 @@ char *tg_thread_reply_address(const char *support_address, gint64 ticket_id,
 gint64 tg_thread_parse_reply_address(const char *address,
                                      char *const *support, GBytes *secret,
                                      gboolean *forged_r);
+/* A staff member's own signed reply address for a ticket:
+ * "support+123-s-TOKEN@example.com", TOKEN = HMAC of "staff:ADDRESS"
+ * (lower-cased) and the ticket id.  Mail from STAFF_ADDRESS to it is
+ * authenticated staff mail (tickets/staff.h).  (transfer full) */
+char *tg_thread_staff_address(const char *support_address, gint64 ticket_id,
+                              const char *staff_address, GBytes *secret);
+/* Ticket id when ADDRESS is the staff address of FROM for that ticket
+ * (token valid for FROM), or 0. */
+gint64 tg_thread_parse_staff_address(const char *address, char *const *support,
+                                     GBytes *secret, const char *from);
 /* TRUE when ADDRESS is one of SUPPORT or a +detail form of one. */
 gboolean tg_thread_is_support_address(const char *address, char *const *support);
 
