@@ -106,6 +106,14 @@ grep -q 'import: 3 messages: 3 ticketed' import.err || fail "import summary: $(c
 expect_eq mbox-unquote "$(sqlite3 imp/ticketgate.db "select body from messages where direction='in' and message_id='m1'")" $'hello\nFrom the start'
 "$TG" -c imp.conf import mbox in.mbox 2> import2.err
 grep -q '3 duplicates' import2.err || fail "re-import not deduplicated: $(cat import2.err)"
+# History is not a flood, and gets no automatic replies: 30 messages from
+# one customer are 30 tickets, with no ack queued.
+for i in $(seq 1 30); do
+  printf 'From a@example.com Mon Jan  1 00:00:00 2026\n'; simple a@example.com "old $i" "h$i"; printf '\n'
+done > history.mbox
+"$TG" -c imp.conf import mbox history.mbox 2> history.err
+grep -q 'import: 30 messages: 30 ticketed, 0 duplicates, 0 quarantined' history.err || fail "history import: $(cat history.err)"
+expect_eq no-acks "$(sqlite3 imp/ticketgate.db "select count(*) from outbound")" 0
 rc=0; "$TG" -c imp.conf import mbox no-such-file 2>/dev/null || rc=$?
 expect_eq no-input "$rc" 66
 pass "import mbox"
