@@ -48,6 +48,15 @@ count_script(const char *text, gsize len, Counts *c)
   const char *p = text, *end = text + MIN(len, LANGUAGE_SCAN_MAX);
   gboolean line_start = TRUE, quoted = FALSE;
   while (p < end) {
+    if ((guchar)*p < 0x80) { /* most mail is mostly ASCII: no decoding */
+      gunichar a = (guchar)*p++;
+      if (line_start)
+        quoted = a == '>';
+      line_start = a == '\n';
+      if (!quoted && g_ascii_isalpha(a))
+        c->latin++;
+      continue;
+    }
     gunichar ch = g_utf8_get_char_validated(p, end - p);
     if (ch == (gunichar)-1 || ch == (gunichar)-2) {
       p++;

@@ -28,7 +28,7 @@
 
 G_BEGIN_DECLS
 
-#define LANGUAGE_SCAN_MAX (64 * 1024)
+#define LANGUAGE_SCAN_MAX (8 * 1024)
 
 /* All arguments may be NULL; @len -1 means NUL-terminated.  Returns
  * (transfer none) "ja", "en", or @fallback. */

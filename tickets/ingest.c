@@ -26,8 +26,9 @@ const char *tg_ingest_outcome_name(TgIngestOutcome o) {
 }
 
 const char *tg_ingest_language(const TgMail *m, const char *fallback) {
-  /* templates/language.h decides; the subject counts as text too. */
-  g_autofree char *text = g_strconcat(m->subject, "\n", m->body, NULL);
+  /* templates/language.h decides on a sample; the subject counts too. */
+  g_autofree char *body = g_utf8_substring(m->body, 0, LANGUAGE_SCAN_MAX / 3);
+  g_autofree char *text = g_strconcat(m->subject, "\n", body, NULL);
   const char *lang = language_detect(m->charset, m->content_language, text, -1,
                                      fallback && fallback[0] ? fallback : "en");
   return g_strcmp0(lang, "ja") == 0 ? "ja" : g_strcmp0(lang, "en") == 0 ? "en"
