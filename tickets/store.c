@@ -84,6 +84,13 @@ TgStore *tg_store_open(const char *path, guint busy_ms, GError **error) {
   }
   sqlite3_extended_result_codes(s->db, 1);
   sqlite3_busy_timeout(s->db, (int)busy_ms);
+  /* `deliver` is one short process per message: left to itself, each
+   * would checkpoint and delete the WAL on close and create it anew on
+   * open (three extra fsyncs).  Keep the WAL; checkpoints happen as the
+   * WAL grows (wal_autocheckpoint), in whichever process commits then. */
+  int one = 1;
+  sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+  sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
   if (!exec_sql(s, "PRAGMA journal_mode=WAL", error) ||
       !exec_sql(s, "PRAGMA synchronous=FULL", error) ||
       !exec_sql(s, "PRAGMA foreign_keys=ON", error) ||
