@@ -50,7 +50,7 @@ tg_s=$(python3 -c "print($t1 - $t0)")
 # Time until the worker has ticketed everything.
 while [ -n "$(ls -A "$T/var/spool/queue")" ]; do sleep 0.05; done
 t2=$(date +%s.%N)
-stored=$(sqlite3 "$T/var/ticketgate.db" "select count(*) from messages")
+stored=$(sqlite3 "$T/var/ticketgate.db" "select count(*) from messages where direction='in'")
 e2e_s=$(python3 -c "print($t2 - $t0)")
 sink_rate=$(rate "$N" "$sink_s"); tg_rate=$(rate "$N" "$tg_s"); e2e_rate=$(rate "$stored" "$e2e_s")
 echo "smtp-source -s 20 -m $N -l 4096"
