@@ -69,29 +69,41 @@ gboolean tg_thread_is_support_address(const char *address, char *const *support)
   return detail != NULL;
 }
 
-gint64 tg_thread_parse_reply_address(const char *address, char *const *support,
-                                     GBytes *secret, gboolean *forged_r) {
-  if (forged_r)
-    *forged_r = FALSE;
+/* Splits the detail of a support +address, "ID" SEP "TOKEN", into the
+ * ticket id and the lower-cased token (transfer full); 0 when it is not
+ * of that shape. */
+static gint64 split_detail(const char *address, char *const *support,
+                           const char *sep, char **token_r) {
   g_autofree char *detail = detail_of(address, support);
   if (!detail)
     return 0;
-  char *dash = strchr(detail, '-');
-  if (!dash || dash == detail)
+  char *at = strstr(detail, sep);
+  if (!at || at == detail)
     return 0;
-  *dash = 0;
+  *at = 0;
   char *end;
   guint64 id = g_ascii_strtoull(detail, &end, 10);
   if (*end || id == 0 || id > G_MAXINT64)
     return 0;
-  g_autofree char *want = tg_thread_token(secret, "ticket", (gint64)id);
-  g_autofree char *got = g_ascii_strdown(dash + 1, -1);
+  *token_r = g_ascii_strdown(at + strlen(sep), -1);
+  return (gint64)id;
+}
+
+gint64 tg_thread_parse_reply_address(const char *address, char *const *support,
+                                     GBytes *secret, gboolean *forged_r) {
+  if (forged_r)
+    *forged_r = FALSE;
+  g_autofree char *got = NULL;
+  gint64 id = split_detail(address, support, "-", &got);
+  if (!id)
+    return 0;
+  g_autofree char *want = tg_thread_token(secret, "ticket", id);
   if (!tg_thread_equal_ct(want, got)) {
     if (forged_r)
       *forged_r = TRUE;
     return 0;
   }
-  return (gint64)id;
+  return id;
 }
 
 static char *staff_token(GBytes *secret, const char *staff, gint64 id) {
@@ -114,20 +126,12 @@ gint64 tg_thread_parse_staff_address(const char *address, char *const *support,
                                      GBytes *secret, const char *from) {
   if (!from || !from[0])
     return 0;
-  g_autofree char *detail = detail_of(address, support);
-  if (!detail)
+  g_autofree char *got = NULL;
+  gint64 id = split_detail(address, support, "-s-", &got);
+  if (!id)
     return 0;
-  char *dash = strstr(detail, "-s-");
-  if (!dash || dash == detail)
-    return 0;
-  *dash = 0;
-  char *end;
-  guint64 id = g_ascii_strtoull(detail, &end, 10);
-  if (*end || id == 0 || id > G_MAXINT64)
-    return 0;
-  g_autofree char *want = staff_token(secret, from, (gint64)id);
-  g_autofree char *got = g_ascii_strdown(dash + 3, -1);
-  return tg_thread_equal_ct(want, got) ? (gint64)id : 0;
+  g_autofree char *want = staff_token(secret, from, id);
+  return tg_thread_equal_ct(want, got) ? id : 0;
 }
 
 char *tg_thread_ref(const char *prefix, gint64 id) {

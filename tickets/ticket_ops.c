@@ -29,17 +29,22 @@ static gboolean exists(TgStore *s, gint64 ticket, GError **error) {
   return n == 1;
 }
 
+/* The ticket's SLA state, or an error naming the missing ticket. */
+static gboolean load_ticket(TgStore *s, gint64 ticket, TgSlaTicket *t,
+                            GError **error) {
+  int rc = tg_sla_clock_load(s, ticket, t, error);
+  if (rc == 0)
+    g_set_error(error, TG_TICKET_OPS_ERROR, TG_TICKET_OPS_ERROR_INVALID,
+                "no ticket %" G_GINT64_FORMAT, ticket);
+  return rc > 0;
+}
+
 gboolean tg_ticket_ops_escalate(const TgEscalateConfig *cfg, TgStore *s, gint64 ticket,
                                 guint level, const char *reason, const char *actor,
                                 gint64 now, char **result_r, GError **error) {
   TgSlaTicket t;
-  int rc = tg_sla_clock_load(s, ticket, &t, error);
-  if (rc <= 0) {
-    if (rc == 0)
-      g_set_error(error, TG_TICKET_OPS_ERROR, TG_TICKET_OPS_ERROR_INVALID,
-                  "no ticket %" G_GINT64_FORMAT, ticket);
+  if (!load_ticket(s, ticket, &t, error))
     return FALSE;
-  }
   guint current = t.level;
   tg_sla_ticket_clear(&t);
   if (level == 0)
@@ -69,13 +74,8 @@ gboolean tg_ticket_ops_status(const TgEscalateConfig *cfg, TgStore *s, gint64 ti
     return FALSE;
   }
   TgSlaTicket t;
-  int rc = tg_sla_clock_load(s, ticket, &t, error);
-  if (rc <= 0) {
-    if (rc == 0)
-      g_set_error(error, TG_TICKET_OPS_ERROR, TG_TICKET_OPS_ERROR_INVALID,
-                  "no ticket %" G_GINT64_FORMAT, ticket);
+  if (!load_ticket(s, ticket, &t, error))
     return FALSE;
-  }
   g_autofree char *old = g_strdup(t.status);
   g_autofree char *requester = g_strdup(t.requester);
   tg_sla_ticket_clear(&t);
@@ -185,13 +185,8 @@ gboolean tg_ticket_ops_reply(const TgEscalateConfig *cfg, TgStore *s, gint64 tic
                              const char *actor, gint64 now, char **result_r,
                              GError **error) {
   TgSlaTicket t;
-  int rc = tg_sla_clock_load(s, ticket, &t, error);
-  if (rc <= 0) {
-    if (rc == 0)
-      g_set_error(error, TG_TICKET_OPS_ERROR, TG_TICKET_OPS_ERROR_INVALID,
-                  "no ticket %" G_GINT64_FORMAT, ticket);
+  if (!load_ticket(s, ticket, &t, error))
     return FALSE;
-  }
   g_autofree char *requester = g_strdup(t.requester);
   g_autofree char *lang = g_strdup(t.language);
   tg_sla_ticket_clear(&t);
