@@ -171,7 +171,7 @@ static gboolean add_events(JsonBuilder *b, TgStore *s, gint64 id, GError **error
 #define TICKET_COLUMNS                                                        \
   "id, subject, status, queue, priority, escalation_level, requester_name, "  \
   "requester_address, created_at, updated_at, assignee, policy, language, "   \
-  "linked_ticket"
+  "linked_ticket, first_response_at, escalate_at, escalated_at"
 
 static void add_ticket_columns(JsonBuilder *b, sqlite3_stmt *st,
                                const char *prefix) {
@@ -199,6 +199,17 @@ static void add_ticket_columns(JsonBuilder *b, sqlite3_stmt *st,
     json_builder_add_null_value(b);
   else
     json_builder_add_int_value(b, sqlite3_column_int64(st, 13));
+  /* The SLA clock: when staff first answered, when the next level takes
+   * over (null when the ladder is paused or done), when it last did. */
+  static const char *const sla[] = {"first_response_at", "escalate_at", "escalated_at"};
+  for (int i = 0; i < 3; i++) {
+    if (sqlite3_column_type(st, 14 + i) == SQLITE_NULL) {
+      json_builder_set_member_name(b, sla[i]);
+      json_builder_add_null_value(b);
+    } else {
+      add_time(b, sla[i], sqlite3_column_int64(st, 14 + i));
+    }
+  }
 }
 
 JsonNode *tg_ticket_view_show(TgStore *s, gint64 id, const char *prefix,

@@ -19,6 +19,9 @@ expect_eq "l2 before 30m" "$(outbox_count escalation-l2@localhost)" 0
 at 2026-01-09T10:30:00+09:00 tg tick | grep -q "escalated 1" || fail "no escalation at +30m"
 expect_eq "l2 at 30m" "$(outbox_count escalation-l2@localhost)" 1
 expect_eq level "$(sql 'SELECT escalation_level, status FROM tickets WHERE id=1')" "2|escalated"
+# ticket show --json tells when the next level takes over.
+expect_eq next-level-at "$(at 2026-01-09T10:30:00+09:00 tg ticket show 1 --json | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["escalate_at"], j["escalated_at"], j["first_response_at"])')" \
+  "2026-01-09T03:00:00Z 2026-01-09T01:30:00Z None"
 for t in 10:31 10:45 11:00 11:59; do
   at 2026-01-09T$t:00+09:00 tg tick | grep -q "escalated 0" || fail "escalated again at $t"
 done
