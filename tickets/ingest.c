@@ -27,7 +27,8 @@ const char *tg_ingest_outcome_name(TgIngestOutcome o) {
 
 const char *tg_ingest_language(const TgMail *m, const char *fallback) {
   /* templates/language.h decides on a sample; the subject counts too. */
-  g_autofree char *body = g_utf8_substring(m->body, 0, LANGUAGE_SCAN_MAX / 3);
+  /* A cut inside a character is fine: the detector skips invalid bytes. */
+  g_autofree char *body = g_strndup(m->body, strnlen(m->body, LANGUAGE_SCAN_MAX));
   g_autofree char *text = g_strconcat(m->subject, "\n", body, NULL);
   const char *lang = language_detect(m->charset, m->content_language, text, -1,
                                      fallback && fallback[0] ? fallback : "en");
