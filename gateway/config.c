@@ -58,6 +58,8 @@ static const KeySpec schema[] = {
     {"outbound", "tls", T_ENUM, C(smarthost_tls), "none|starttls|implicit"},
     {"outbound", "user", T_STR, C(smarthost_user), NULL},
     {"outbound", "password_file", T_STR, C(smarthost_password_file), NULL},
+    {"outbound", "tls_verify", T_BOOL, C(smarthost_tls_verify), NULL},
+    {"outbound", "ca_file", T_STR, C(smarthost_ca_file), NULL},
     {"outbound", "iso2022jp_domains", T_LIST, C(iso2022jp_domains), NULL},
     {"outbound", "max_age", T_DURATION, C(outbound_max_age), NULL},
     {"outbound", "from_address", T_STR, C(from_address), NULL},
@@ -89,6 +91,7 @@ static const KeySpec imap_schema[] = {
     {"imap:", "timeout", T_DURATION, I(timeout), NULL},
     {"imap:", "batch", T_UINT, I(batch), NULL},
     {"imap:", "tls_verify", T_BOOL, I(tls_verify), NULL},
+    {"imap:", "ca_file", T_STR, I(ca_file), NULL},
 };
 
 static const KeySpec staff_schema[] = {
@@ -101,7 +104,7 @@ static const KeySpec staff_schema[] = {
 static const char imap_defaults[] =
     "port = 143\ntls = starttls\nfolder = INBOX\nafter = seen\n"
     "recipient = support@localhost\npoll_interval = 60s\ntimeout = 60s\n"
-    "batch = 100\ntls_verify = true\nuser =\npassword =\npassword_file =\n";
+    "batch = 100\ntls_verify = true\nca_file =\nuser =\npassword =\npassword_file =\n";
 static const char staff_defaults[] = "name =\nlevel = 1\nteam =\n";
 
 /* -------- value parsers -------- */
@@ -402,7 +405,7 @@ static void imap_free(gpointer p) {
   TgImapAccount *a = p;
   g_free(a->name); g_free(a->host); g_free(a->tls); g_free(a->user);
   g_free(a->password); g_free(a->password_file); g_strfreev(a->folders);
-  g_free(a->after); g_free(a->recipient);
+  g_free(a->after); g_free(a->recipient); g_free(a->ca_file);
   g_free(a);
 }
 

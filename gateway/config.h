@@ -29,6 +29,7 @@ typedef struct {
   guint timeout;        /* seconds */
   guint batch;
   gboolean tls_verify;
+  char *ca_file;        /* "" = system trust store (gateway/tls_verify.h) */
 } TgImapAccount;
 
 typedef struct {
@@ -78,6 +79,8 @@ typedef struct {
   char *smarthost_tls;
   char *smarthost_user;
   char *smarthost_password_file;
+  gboolean smarthost_tls_verify;
+  char *smarthost_ca_file; /* "" = system trust store */
   char **iso2022jp_domains;
   guint outbound_max_age;
   char *from_address;

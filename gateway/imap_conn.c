@@ -1,14 +1,14 @@
 /* imap_conn.c - connect, TLS, certificate check, login (see imap_conn.h).
  *
  * Certificate verification: libetpan (built on GnuTLS or OpenSSL) does
- * not verify the peer.  After the handshake we take the chain the server
- * sent (mailstream_get_certificate_chain), turn it into a GTlsCertificate
- * chain and let GIO's default TLS database verify it for the host name.
- * On failure the connection is dropped before LOGIN, so the password
- * never reaches an unverified peer.
+ * not verify the peer.  After the handshake gateway/tls_verify.h checks
+ * the chain the server sent for the host name, against the system trust
+ * store or the account's ca_file.  On failure the connection is dropped
+ * before LOGIN, so the password never reaches an unverified peer.
  */
 #include "gateway/imap_conn.h"
 #include "gateway/log.h"
+#include "gateway/tls_verify.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -70,70 +70,14 @@ gboolean tg_imap_conn_fail(TgImapConn *c, int rc, const char *what,
   return FALSE;
 }
 
-static void on_ssl_context(struct mailstream_ssl_context *ctx, void *data) {
-  const TgImapAccount *a = data;
-  /* SNI; an IP literal is not a server name. */
-  if (!g_hostname_is_ip_address(a->host))
-    mailstream_ssl_set_server_name(ctx, a->host);
-}
-
 static gboolean verify_peer(TgImapConn *c, GError **error) {
-  g_autofree char *w = where(c->account);
-  carray *chain = mailstream_get_certificate_chain(c->session->imap_stream);
-  if (!chain || carray_count(chain) == 0) {
-    if (chain)
-      mailstream_certificate_chain_free(chain);
-    g_set_error(error, TG_IMAP_ERROR, TG_IMAP_ERROR_TLS,
-                "%s: the server sent no certificate", w);
-    return FALSE;
-  }
-  GString *pem = g_string_new(NULL);
-  for (unsigned i = 0; i < carray_count(chain); i++) {
-    MMAPString *der = carray_get(chain, i);
-    g_autofree char *b64 = g_base64_encode((const guchar *)der->str, der->len);
-    g_string_append(pem, "-----BEGIN CERTIFICATE-----\n");
-    for (gsize off = 0, n = strlen(b64); off < n; off += 64) {
-      g_string_append_len(pem, b64 + off, (gssize)MIN(64, n - off));
-      g_string_append_c(pem, '\n');
-    }
-    g_string_append(pem, "-----END CERTIFICATE-----\n");
-  }
-  mailstream_certificate_chain_free(chain);
+  const TgImapAccount *a = c->account;
   g_autoptr(GError) err = NULL;
-  g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_pem(pem->str, -1, &err);
-  g_string_free(pem, TRUE);
-  if (!cert) {
-    g_set_error(error, TG_IMAP_ERROR, TG_IMAP_ERROR_TLS,
-                "%s: unreadable server certificate: %s", w, err->message);
-    return FALSE;
-  }
-  GTlsDatabase *db = g_tls_backend_get_default_database(g_tls_backend_get_default());
-  if (!db) {
-    g_set_error(error, TG_IMAP_ERROR, TG_IMAP_ERROR_TLS,
-                "%s: no system certificate store to verify the server with "
-                "(set tls_verify = false only for a server you trust)", w);
-    return FALSE;
-  }
-  g_autoptr(GSocketConnectable) id = g_network_address_new(c->account->host,
-                                                           (guint16)c->account->port);
-  GTlsCertificateFlags flags = g_tls_database_verify_chain(
-      db, cert, G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER, id, NULL,
-      G_TLS_DATABASE_VERIFY_NONE, NULL, &err);
-  g_object_unref(db);
-  if (err || flags != 0) {
-    g_set_error(error, TG_IMAP_ERROR, TG_IMAP_ERROR_TLS,
-                "%s: server certificate not trusted (%s%s%s%s%s)", w,
-                err ? err->message : "",
-                flags & G_TLS_CERTIFICATE_UNKNOWN_CA ? " unknown CA" : "",
-                flags & G_TLS_CERTIFICATE_BAD_IDENTITY ? " name mismatch" : "",
-                flags & G_TLS_CERTIFICATE_EXPIRED ? " expired" : "",
-                flags & ~(G_TLS_CERTIFICATE_UNKNOWN_CA | G_TLS_CERTIFICATE_BAD_IDENTITY |
-                          G_TLS_CERTIFICATE_EXPIRED)
-                    ? " other problem"
-                    : "");
-    return FALSE;
-  }
-  return TRUE;
+  if (tg_tls_verify_peer(c->session->imap_stream, a->host, a->port, a->ca_file, &err))
+    return TRUE;
+  g_autofree char *w = where(a);
+  g_set_error(error, TG_IMAP_ERROR, TG_IMAP_ERROR_TLS, "%s: %s", w, err->message);
+  return FALSE;
 }
 
 static void read_caps(TgImapConn *c) {
@@ -170,7 +114,7 @@ TgImapConn *tg_imap_conn_open(const TgImapAccount *a, GError **error) {
   int rc;
   if (implicit)
     rc = mailimap_ssl_connect_with_callback(c->session, a->host, (uint16_t)a->port,
-                                            on_ssl_context, (void *)a);
+                                            tg_tls_verify_sni, a->host);
   else
     rc = mailimap_socket_connect(c->session, a->host, (uint16_t)a->port);
   if (rc != MAILIMAP_NO_ERROR_AUTHENTICATED && rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
@@ -185,7 +129,7 @@ TgImapConn *tg_imap_conn_open(const TgImapAccount *a, GError **error) {
                   "%s: tls = starttls but the server does not offer STARTTLS", w);
       return NULL;
     }
-    rc = mailimap_socket_starttls_with_callback(c->session, on_ssl_context, (void *)a);
+    rc = mailimap_socket_starttls_with_callback(c->session, tg_tls_verify_sni, a->host);
     if (rc != MAILIMAP_NO_ERROR) {
       tg_imap_conn_fail(c, MAILIMAP_ERROR_STARTTLS, "STARTTLS", error);
       return NULL;

@@ -2,8 +2,9 @@
  *
  * tg_imap_conn_open() connects (implicit TLS, STARTTLS, or plain TCP for
  * loopback hosts - the config refuses `tls = none` elsewhere), checks the
- * server certificate against the system trust store and the host name
- * when tls_verify is on, logs in and reads the capabilities.  Every
+ * server certificate and the host name against the system trust store, or
+ * the account's ca_file, when tls_verify is on (gateway/tls_verify.h),
+ * logs in and reads the capabilities.  Every
  * network operation, the TCP connect and the TLS handshake included, is
  * bounded by the account's `timeout` (libetpan's mailimap_set_timeout).
  *

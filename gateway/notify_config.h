@@ -6,7 +6,7 @@
  *   From            [outbound] from_address (default: first support address)
  *   Reply-To, X-Loop, gateway.support_address   first [gateway] addresses
  *   Message-ID domain   [gateway] hostname
- *   VERP bounces+ID@    the domain of the first support address
+ *   VERP bounces+ID-TOKEN@  the domain of the first support address
  *   gateway.name        first line of [gateway] signature
  *
  * Errors: a template directory that does not load (`file:line: message`).

@@ -65,6 +65,8 @@ gboolean tg_sender_flush(const TgConfig *cfg, TgStore *store, TgSenderStats *sta
     target.user = cfg->smarthost_user;
     target.password = password;
     target.timeout = 60;
+    target.tls_verify = cfg->smarthost_tls_verify;
+    target.ca_file = cfg->smarthost_ca_file;
   }
   for (guint round = 0; round < 50; round++) {
     gint64 now = tg_clock_now();

@@ -1,5 +1,6 @@
 /* smtp_send.c - one message to the smarthost (contract in smtp_send.h). */
 #include "gateway/smtp_send.h"
+#include "gateway/tls_verify.h"
 
 #include <libetpan/libetpan.h>
 #include <signal.h>
@@ -69,14 +70,34 @@ static gboolean stage_failed(mailsmtp *smtp, int rc, const char *stage, GError *
   return FALSE;
 }
 
+/* The certificate check after a TLS handshake; nothing has been sent on
+ * the encrypted channel yet. */
+static gboolean verify_peer(mailsmtp *smtp, const TgSmtpTarget *t, GError **error) {
+  if (!t->tls_verify)
+    return TRUE;
+  g_autoptr(GError) err = NULL;
+  if (tg_tls_verify_peer(smtp->stream, t->host, t->port, t->ca_file, &err))
+    return TRUE;
+  g_set_error(error, TG_SMTP_SEND_ERROR, TG_SMTP_SEND_ERROR_TEMP,
+              "TLS: smarthost %s:%u: %s ([outbound] tls_verify = true)", t->host,
+              t->port, err->message);
+  /* Not even QUIT to an unverified peer (mailsmtp_free would send one). */
+  mailstream_close(smtp->stream);
+  smtp->stream = NULL;
+  return FALSE;
+}
+
 static gboolean converse(mailsmtp *smtp, const TgSmtpTarget *t, const char *from,
                          const char *rcpt, GBytes *message, char **reply_r, GError **error) {
   gboolean implicit = t->tls && strcmp(t->tls, "implicit") == 0;
   gboolean starttls = t->tls && strcmp(t->tls, "starttls") == 0;
-  int rc = implicit ? mailsmtp_ssl_connect(smtp, t->host, (uint16_t)t->port)
+  int rc = implicit ? mailsmtp_ssl_connect_with_callback(smtp, t->host, (uint16_t)t->port,
+                                                        tg_tls_verify_sni, (void *)t->host)
                     : mailsmtp_socket_connect(smtp, t->host, (uint16_t)t->port);
   if (rc != MAILSMTP_NO_ERROR)
     return stage_failed(smtp, rc, "connect", error);
+  if (implicit && !verify_peer(smtp, t, error))
+    return FALSE;
   if ((rc = mailsmtp_init(smtp)) != MAILSMTP_NO_ERROR)
     return stage_failed(smtp, rc, "EHLO", error);
   if (starttls) {
@@ -86,8 +107,11 @@ static gboolean converse(mailsmtp *smtp, const TgSmtpTarget *t, const char *from
                   t->port);
       return FALSE;
     }
-    if ((rc = mailsmtp_socket_starttls(smtp)) != MAILSMTP_NO_ERROR)
+    if ((rc = mailsmtp_socket_starttls_with_callback(smtp, tg_tls_verify_sni,
+                                                     (void *)t->host)) != MAILSMTP_NO_ERROR)
       return stage_failed(smtp, rc, "STARTTLS", error);
+    if (!verify_peer(smtp, t, error))
+      return FALSE;
     if ((rc = mailesmtp_ehlo(smtp)) != MAILSMTP_NO_ERROR)
       return stage_failed(smtp, rc, "EHLO after STARTTLS", error);
   }

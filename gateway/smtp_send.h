@@ -12,16 +12,21 @@
  *
  * DIAGNOSTICS
  *   TG_SMTP_SEND_ERROR_TEMP: a 4xx reply, or no usable connection (refused,
- *   timeout, dropped, TLS failure, STARTTLS not offered) - retry later.
+ *   timeout, dropped, TLS failure, certificate not trusted, STARTTLS not
+ *   offered) - retry later.
  *   TG_SMTP_SEND_ERROR_PERM: a 5xx reply - the notice fails for good.  The
  *   message names the stage and quotes the server's reply.
  *
  * SECURITY
  *   STARTTLS is required when configured (no silent fallback to plain
- *   text).  The peer's certificate is NOT verified (libetpan leaves that to
- *   the caller; see docs): use a smarthost on a trusted network or tls =
- *   none on localhost.  The message bytes are ours (composed, sanitized);
- *   libetpan dot-stuffs them and sends CRLF line ends.
+ *   text).  With tls_verify (the default) the certificate chain the
+ *   smarthost sent is checked for its host name against the system trust
+ *   store or ca_file (gateway/tls_verify.h) right after the handshake -
+ *   before EHLO, AUTH or any envelope is sent; a certificate that does not
+ *   verify is a TEMP error naming the smarthost and the reason, so the
+ *   notice waits for the operator to fix the trust (or the attacker to go
+ *   away).  The message bytes are ours (composed, sanitized); libetpan
+ *   dot-stuffs them and sends CRLF line ends.
  */
 #ifndef TG_SMTP_SEND_H
 #define TG_SMTP_SEND_H
@@ -39,6 +44,8 @@ typedef struct {
   const char *user;     /* "" or NULL: no AUTH */
   const char *password;
   guint timeout;        /* seconds per read/write */
+  gboolean tls_verify;  /* check the certificate (tls = starttls|implicit) */
+  const char *ca_file;  /* "" or NULL: the system trust store */
 } TgSmtpTarget;
 
 /* Splits SPEC ("host", "host:port", "[::1]:port"); port 25 by default.

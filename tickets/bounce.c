@@ -6,20 +6,25 @@
 
 #include <string.h>
 
-gint64 tg_bounce_outbound_id(const TgMail *m) {
-  for (guint i = 0; i < m->envelope_recipients->len; i++) {
-    gint64 id = tg_outbound_parse_verp(g_ptr_array_index(m->envelope_recipients, i));
-    if (id)
-      return id;
+gint64 tg_bounce_outbound_id(const TgMail *m, GBytes *secret, gboolean *forged_r) {
+  gboolean forged = FALSE;
+  gint64 id = 0;
+  for (guint i = 0; !id && i < m->envelope_recipients->len; i++) {
+    gboolean f = FALSE;
+    id = tg_outbound_parse_verp(g_ptr_array_index(m->envelope_recipients, i), secret, &f);
+    forged = forged || f;
   }
   GPtrArray *lists[] = {m->to, m->cc};
-  for (gsize l = 0; l < G_N_ELEMENTS(lists); l++)
-    for (guint i = 0; i < lists[l]->len; i++) {
-      gint64 id = tg_outbound_parse_verp(((TgAddress *)g_ptr_array_index(lists[l], i))->address);
-      if (id)
-        return id;
+  for (gsize l = 0; !id && l < G_N_ELEMENTS(lists); l++)
+    for (guint i = 0; !id && i < lists[l]->len; i++) {
+      gboolean f = FALSE;
+      id = tg_outbound_parse_verp(((TgAddress *)g_ptr_array_index(lists[l], i))->address,
+                                  secret, &f);
+      forged = forged || f;
     }
-  return 0;
+  if (forged_r)
+    *forged_r = !id && forged;
+  return id;
 }
 
 typedef struct {

@@ -50,7 +50,9 @@ int tg_notify_screen(const TgIngestContext *ctx, TgMail *m, gint64 now,
   const TgNotifyConfig *cfg = ctx->notify;
   if (!cfg)
     return 0;
-  gint64 bounce = tg_bounce_outbound_id(m);
+  /* A bounces+ address without a valid token is no report on anything:
+   * it goes on as ordinary mail (tickets/bounce.h SECURITY). */
+  gint64 bounce = tg_bounce_outbound_id(m, cfg->keys.secret, NULL);
   if (bounce) {
     gint64 ticket = 0;
     if (!tg_bounce_record(ctx->store, bounce, m, now, &ticket, error))
@@ -443,11 +445,12 @@ static char *loop_reason(const TgIngestContext *ctx, const TgMail *m) {
       return g_strdup_printf("our own X-Loop: %s", h->value);
   }
   const char *rq = requester_of(m);
+  gboolean forged_verp = FALSE;
   if (!rq[0] || !strchr(rq, '@'))
     return g_strdup("no usable sender address");
   if (tg_thread_is_support_address(rq, cfg->support_addresses) ||
       g_ascii_strcasecmp(rq, cfg->from_address) == 0 ||
-      tg_outbound_parse_verp(rq))
+      tg_outbound_parse_verp(rq, cfg->keys.secret, &forged_verp) || forged_verp)
     return g_strdup_printf("sender <%s> is our own address", rq);
   if (m->origin && strcmp(m->origin, "import") == 0)
     return g_strdup("imported from an mbox");

@@ -1,17 +1,21 @@
 /* outbound.c - the outbound queue (contract in outbound.h). */
 #include "tickets/outbound.h"
 #include "tickets/audit.h"
+#include "tickets/thread.h"
 #include "templates/message_id.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-char *tg_outbound_verp(gint64 outbound_id, const char *bounce_domain) {
-  return g_strdup_printf("bounces+%" G_GINT64_FORMAT "@%s", outbound_id,
+char *tg_outbound_verp(gint64 outbound_id, const char *bounce_domain, GBytes *secret) {
+  g_autofree char *token = tg_thread_token(secret, "bounce", outbound_id);
+  return g_strdup_printf("bounces+%" G_GINT64_FORMAT "-%s@%s", outbound_id, token,
                          bounce_domain);
 }
 
-gint64 tg_outbound_parse_verp(const char *address) {
+gint64 tg_outbound_parse_verp(const char *address, GBytes *secret, gboolean *forged_r) {
+  if (forged_r)
+    *forged_r = FALSE;
   if (!address || g_ascii_strncasecmp(address, "bounces+", 8) != 0)
     return 0;
   const char *p = address + 8;
@@ -19,8 +23,19 @@ gint64 tg_outbound_parse_verp(const char *address) {
   int digits = 0;
   for (; g_ascii_isdigit(*p) && digits < 18; p++, digits++)
     id = id * 10 + (*p - '0');
-  if (digits == 0 || *p != '@' || address[8] == '0')
+  if (digits == 0 || address[8] == '0' || (*p != '@' && *p != '-'))
     return 0;
+  /* From here on it is the shape of ours: right token or forged. */
+  const char *at = strchr(p, '@');
+  g_autofree char *got = NULL;
+  if (*p == '-' && at && at - (p + 1) == 10)
+    got = g_ascii_strdown(p + 1, 10);
+  g_autofree char *want = tg_thread_token(secret, "bounce", id);
+  if (!got || !tg_thread_equal_ct(want, got)) {
+    if (forged_r)
+      *forged_r = TRUE;
+    return 0;
+  }
   return id;
 }
 
@@ -74,7 +89,7 @@ static gboolean queue_in_savepoint(TgStore *s, const TgOutboundKeys *keys,
   const guint8 *sec = g_bytes_get_data(keys->secret, &slen);
   g_autofree char *msgid = message_id_new((guint64)ticket, (guint64)id, recipient,
                                           keys->msgid_domain, sec, slen);
-  g_autofree char *verp = tg_outbound_verp(id, keys->bounce_domain);
+  g_autofree char *verp = tg_outbound_verp(id, keys->bounce_domain, keys->secret);
   const char *saved_id = msg->message_id;
   msg->message_id = msgid;
   g_autoptr(GBytes) bytes = compose_message_to_bytes(msg, FALSE, error);

@@ -6,8 +6,9 @@
  *   change that caused it is committed.  It writes:
  *     - a row in `outbound` (status 'queued', due now), whose id names the
  *       notice everywhere: the signed Message-ID <tT.oID.TOKEN@domain>
- *       (templates/message_id.h) and the VERP envelope sender
- *       bounces+ID@bounce_domain that DSNs come back to (tickets/bounce.h);
+ *       (templates/message_id.h) and the signed VERP envelope sender
+ *       bounces+ID-TOKEN@bounce_domain that DSNs come back to
+ *       (tickets/bounce.h), TOKEN = tg_thread_token(secret, "bounce", ID);
  *     - the serialized message (LF line ends) in `blobs`, keyed by SHA-256;
  *     - a `messages` row with direction 'out', so `ticket show` lists the
  *       notice and a reply threads by its Message-ID.
@@ -16,8 +17,8 @@
  *
  * PUBLIC FUNCTIONS
  *   tg_outbound_queue()         compose + store one notice (caller's tx)
- *   tg_outbound_verp()          "bounces+ID@domain"
- *   tg_outbound_parse_verp()    ID from such an address, or 0
+ *   tg_outbound_verp()          "bounces+ID-TOKEN@domain"
+ *   tg_outbound_parse_verp()    ID from such an address (token checked), or 0
  *   tg_outbound_claim()         take a due notice for sending (own tx)
  *   tg_outbound_mark_sent() / _deferred() / _failed()   (own tx)
  *   tg_outbound_retry_delay()   the backoff schedule
@@ -41,7 +42,7 @@
 typedef struct {
   GBytes *secret;            /* HMAC key of the signed Message-IDs */
   const char *msgid_domain;  /* right-hand side of our Message-IDs */
-  const char *bounce_domain; /* domain of bounces+ID@ (routes to us) */
+  const char *bounce_domain; /* domain of bounces+ID-TOKEN@ (routes to us) */
 } TgOutboundKeys;
 
 /* Queues MSG (its message_id is ignored: the signed one is set here) for
@@ -55,10 +56,15 @@ gboolean tg_outbound_queue(TgStore *store, const TgOutboundKeys *keys,
                            gint64 now, gint64 *id_r, char **message_id_r,
                            GError **error);
 
-/* (transfer full) */
-char *tg_outbound_verp(gint64 outbound_id, const char *bounce_domain);
-/* The id of "bounces+ID@..." (any case), or 0. */
-gint64 tg_outbound_parse_verp(const char *address);
+/* "bounces+ID-TOKEN@BOUNCE_DOMAIN", TOKEN signed with SECRET.
+ * (transfer full) */
+char *tg_outbound_verp(gint64 outbound_id, const char *bounce_domain, GBytes *secret);
+/* The id of "bounces+ID-TOKEN@..." (any case) when TOKEN is right for ID
+ * under SECRET (constant-time compare), else 0.  *FORGED_R (may be NULL)
+ * is TRUE when ADDRESS has the shape of ours - bounces+ID@ or
+ * bounces+ID-X@ - but no valid token: never a notice, but not a customer
+ * to send acks to either. */
+gint64 tg_outbound_parse_verp(const char *address, GBytes *secret, gboolean *forged_r);
 
 typedef struct {
   gint64 id;

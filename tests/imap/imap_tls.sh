@@ -1,7 +1,7 @@
 #!/bin/bash
 # Implicit TLS and STARTTLS with a self-signed certificate (tls_verify =
 # false); with tls_verify = true the same certificate is refused before
-# the password is sent.
+# the password is sent, and trusted through ca_file.
 source "$(dirname "$0")/lib.sh"
 dovecot_start
 imap_append support secret INBOX 3 tls
@@ -26,4 +26,18 @@ expect_eq "$rc" 75 "exit with an untrusted certificate"
 grep -q "imap account 't'.*not trusted" "$T/err" || { cat "$T/err"; fail "no certificate error"; }
 expect_eq "$(ticket_count "$C")" 5 "tickets after the refused certificate"
 grep -q "Login: user=<support>" "$T/dovecot.log"
+
+# ca_file = the server's own certificate (CN=localhost): verification
+# uses it instead of the system store - so connecting as 127.0.0.1 is a
+# name mismatch, and as localhost it is trusted.
+tg_conf "$C" "tls = starttls" "tls_verify = true" "ca_file = $T/cert.pem"
+sed -i "s/^tls = none//" "$C"
+rc=0; "$TG_BINARY" -c "$C" fetch 2>"$T/err" || rc=$?
+expect_eq "$rc" 75 "exit with ca_file and the wrong name"
+grep -q "imap account 't'.*not trusted (.*name mismatch" "$T/err" || { cat "$T/err"; fail "no name-mismatch error with ca_file"; }
+grep -q "unknown CA" "$T/err" && { cat "$T/err"; fail "ca_file not used"; }
+expect_eq "$(ticket_count "$C")" 5 "tickets after the name mismatch"
+sed -i "s/^host = 127.0.0.1$/host = localhost/" "$C"
+"$TG_BINARY" -c "$C" fetch 2>"$T/err" || { cat "$T/err"; fail "fetch with ca_file failed"; }
+expect_eq "$(ticket_count "$C")" 6 "tickets with ca_file"
 echo "PASS"

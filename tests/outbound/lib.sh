@@ -82,3 +82,50 @@ msg() {
   for h in "$@"; do printf '%s\n' "$h"; done
   printf 'Date: Fri, 09 Jan 2026 17:40:00 +0900\nContent-Type: text/plain; charset=utf-8\n\nHello, something is broken.\n'
 }
+
+# make_certs: in $WORK/pki, with openssl -
+#   self.pem/.key   self-signed, for 127.0.0.1 and localhost
+#   ca.pem/.key     a test CA;  host.pem/.key  signed by it for 127.0.0.1
+#   other.pem/.key  signed by the CA, but for other.example only
+make_certs() {
+  command -v openssl >/dev/null || { echo "SKIP: no openssl"; exit 77; }
+  mkdir -p "$WORK/pki"
+  (
+    cd "$WORK/pki"
+    local san='subjectAltName=IP:127.0.0.1,DNS:localhost'
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+      -addext "$san" -keyout self.key -out self.pem
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=ticketgate test CA" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+      -keyout ca.key -out ca.pem
+    for leaf in host:"$san" other:subjectAltName=DNS:other.example; do
+      local name=${leaf%%:*} ext=${leaf#*:}
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=$name" -keyout "$name.key" -out "$name.csr"
+      printf '%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$ext" > "$name.ext"
+      openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile "$name.ext" -out "$name.pem"
+    done
+  ) >"$WORK/pki/openssl.log" 2>&1 || { cat "$WORK/pki/openssl.log" >&2; fail "openssl could not make the test certificates"; }
+}
+
+# start_tls_smarthost starttls|implicit CERTNAME: smarthost_tls.py with
+# $WORK/pki/CERTNAME.pem (stops the one running); sets SMTP_DIR, SMTP_PORT
+start_tls_smarthost() {
+  command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
+  stop_smarthost
+  SMTP_DIR="$WORK/smtp-$1-$2"
+  rm -rf "$SMTP_DIR"; mkdir -p "$SMTP_DIR"
+  python3 "$HERE/smarthost_tls.py" "$SMTP_DIR" "$WORK/pki/$2.pem" "$WORK/pki/$2.key" "$1" \
+    2>"$SMTP_DIR/log" &
+  SMTPD_PID=$!
+  for _ in $(seq 100); do
+    [ -f "$SMTP_DIR/port" ] && break
+    kill -0 "$SMTPD_PID" 2>/dev/null || { cat "$SMTP_DIR/log" >&2; SMTPD_PID=; fail "TLS smarthost did not start"; }
+    sleep 0.1
+  done
+  SMTP_PORT=$(cat "$SMTP_DIR/port")
+}
+stop_smarthost() {
+  if [ -n "$SMTPD_PID" ]; then kill "$SMTPD_PID" 2>/dev/null || true; wait "$SMTPD_PID" 2>/dev/null || true; fi
+  SMTPD_PID=
+}
