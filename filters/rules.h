@@ -125,6 +125,13 @@ TgRuleset *tg_ruleset_ref(TgRuleset *rs);
 void tg_ruleset_unref(TgRuleset *rs);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TgRuleset, tg_ruleset_unref)
 
+/* Calls FN for every literal name the rules use from elsewhere: KIND is
+ * "policy" (set policy NAME) or "template" (reply NAME), with the action's
+ * file and line.  Names built from ${captures} are skipped. */
+typedef void (*TgRuleRefFunc)(const char *kind, const char *name, const char *file,
+                              guint line, gpointer data);
+void tg_ruleset_foreach_ref(const TgRuleset *rs, TgRuleRefFunc fn, gpointer data);
+
 guint tg_ruleset_n_rules(const TgRuleset *rs);
 /* TRUE when every pattern was JIT-compiled (FALSE if JIT is unavailable). */
 gboolean tg_ruleset_jit_ok(const TgRuleset *rs);

@@ -12,6 +12,28 @@
 #include <stdio.h>
 #include <string.h>
 
+typedef struct {
+  const TemplateSet *templates;
+  const TgSlaPolicies *policies;
+  const char *lang;
+  guint problems;
+} RefCheck;
+
+/* A rule naming a policy or template that does not exist would route
+ * tickets to the `standard` ladder or send no reply at all: say so. */
+static void check_ref(const char *kind, const char *name, const char *file,
+                      guint line, gpointer data) {
+  RefCheck *rc = data;
+  if (g_str_equal(kind, "policy") && !tg_sla_policies_find(rc->policies, name)) {
+    fprintf(stderr, "%s:%u: set policy %s: no such escalation policy\n", file, line, name);
+    rc->problems++;
+  } else if (g_str_equal(kind, "template") &&
+             !template_set_lookup(rc->templates, name, rc->lang)) {
+    fprintf(stderr, "%s:%u: reply %s: no such template\n", file, line, name);
+    rc->problems++;
+  }
+}
+
 int tg_cmd_check(int argc, char **argv) {
   if (!tg_cli_parse(&argc, &argv, "- validate configuration", NULL))
     return EX_USAGE;
@@ -37,10 +59,11 @@ int tg_cmd_check(int argc, char **argv) {
       problems++;
     }
   }
+  g_autoptr(TgRuleset) rs = NULL;
   if (cfg) {
     g_autoptr(GPtrArray) diags = NULL;
     g_autoptr(GError) err = NULL;
-    g_autoptr(TgRuleset) rs = tg_pipeline_load_rules(cfg, &diags, &err);
+    rs = tg_pipeline_load_rules(cfg, &diags, &err);
     for (guint i = 0; diags && i < diags->len; i++)
       fprintf(stderr, "%s\n", (char *)g_ptr_array_index(diags, i));
     if (!rs) {
@@ -53,9 +76,10 @@ int tg_cmd_check(int argc, char **argv) {
     }
   }
   /* Templates: load all-or-nothing, then render each against sample data. */
+  g_autoptr(TemplateSet) set = NULL;
   if (cfg) {
     g_autoptr(GError) terr = NULL;
-    g_autoptr(TemplateSet) set = tg_notify_config_load_templates(cfg, &terr);
+    set = tg_notify_config_load_templates(cfg, &terr);
     g_autoptr(GPtrArray) tproblems = g_ptr_array_new_with_free_func(g_free);
     if (!set)
       g_ptr_array_add(tproblems, g_strdup(terr->message));
@@ -65,13 +89,19 @@ int tg_cmd_check(int argc, char **argv) {
       fprintf(stderr, "%s\n", (char *)g_ptr_array_index(tproblems, i));
     problems += tproblems->len;
   }
+  g_autoptr(TgSlaPolicies) pol = NULL;
   if (cfg) { /* escalation policies: file:line errors, all of them */
     g_autoptr(GPtrArray) perrors = NULL;
-    g_autoptr(TgSlaPolicies) pol = tg_escalate_config_load_policies(cfg, &perrors);
+    pol = tg_escalate_config_load_policies(cfg, &perrors);
     for (guint i = 0; perrors && i < perrors->len; i++)
       fprintf(stderr, "%s\n", (char *)g_ptr_array_index(perrors, i));
     if (!pol)
       problems += perrors ? perrors->len : 1;
+  }
+  if (rs && set && pol) {
+    RefCheck rc = {.templates = set, .policies = pol, .lang = cfg->default_language};
+    tg_ruleset_foreach_ref(rs, check_ref, &rc);
+    problems += rc.problems;
   }
   if (problems) {
     fprintf(stderr, "ticketgate check: %u problem(s)\n", problems);

@@ -113,4 +113,14 @@ grep -q '^./bad/10-bad.rules:6:' check.err || fail "no field error: $(cat check.
 # A broken rule set refuses delivery temporarily instead of misrouting.
 rc=0; printf 'From: a@b\nSubject: s\n\nb\n' | "$TG" -c bad.conf deliver --recipient support@localhost 2>/dev/null || rc=$?
 expect_eq broken-rules-deliver "$rc" 75
+# Names a rule uses from elsewhere must exist: an unknown policy would put
+# tickets on the `standard` ladder, an unknown template would send nothing.
+mkdir refs
+printf 'rule "r"\n    when subject ~ /x/\n    set policy gold\n    reply no-such-template\n    reply ack\n' > refs/10-refs.rules
+printf '[gateway]\ndata_dir = ./var\n[rules]\ndir = ./refs\n' > refs.conf
+rc=0; "$TG" -c refs.conf check 2> refs.err || rc=$?
+expect_eq refs-exit "$rc" 78
+grep -q '^./refs/10-refs.rules:3: set policy gold: no such escalation policy$' refs.err || fail "no policy check: $(cat refs.err)"
+grep -q '^./refs/10-refs.rules:4: reply no-such-template: no such template$' refs.err || fail "no template check: $(cat refs.err)"
+grep -q 'reply ack' refs.err && fail "an existing template was reported"
 pass "check diagnostics"

@@ -31,7 +31,7 @@ test_defaults_check(void)
       g_test_message("%s", (char *)g_ptr_array_index(problems, k));
     g_assert_true(ok);
     g_auto(GStrv) names = template_set_names(set);
-    g_assert_cmpuint(g_strv_length(names), ==, 22);
+    g_assert_cmpuint(g_strv_length(names), ==, 24);
     g_assert_true(g_strv_contains((const char *const *)names, "ack-outage.ja"));
     g_assert_true(g_strv_contains((const char *const *)names, "canned/password-reset.ja"));
   }
