@@ -46,9 +46,13 @@ void tg_cli_print_json(JsonNode *node) {
   printf("%s\n", s);
 }
 
-TgPipeline *tg_cli_open_pipeline(const TgConfig *cfg, int *exit_r) {
+TgPipeline *tg_cli_open_pipeline(TgConfig **cfg_r, int *exit_r) {
+  if (!(*cfg_r = tg_cli_load_config())) {
+    *exit_r = EX_CONFIG;
+    return NULL;
+  }
   g_autoptr(GError) err = NULL;
-  TgPipeline *pipe = tg_pipeline_open(cfg, &err);
+  TgPipeline *pipe = tg_pipeline_open(*cfg_r, &err);
   if (!pipe) {
     fprintf(stderr, "ticketgate: %s\n", err->message);
     *exit_r = err->domain == G_FILE_ERROR || err->domain == TG_STORE_ERROR ||

@@ -26,10 +26,12 @@ gboolean tg_cli_parse(int *argc, char ***argv, const char *usage,
 void tg_cli_print_json(JsonNode *node);
 
 typedef struct TgPipeline TgPipeline;
-/* Opens the pipeline for CFG or prints why not and sets *EXIT_R: 75 for
- * what time can fix (files, store, spool), 78 for a broken rule set or
- * template set.  (transfer full) */
-TgPipeline *tg_cli_open_pipeline(const TgConfig *cfg, int *exit_r);
+/* Loads the configuration into *CFG_R (transfer full; the pipeline
+ * borrows it, so free the pipeline first) and opens the pipeline, or
+ * prints why not and sets *EXIT_R: 78 for a broken configuration, rule set
+ * or template set, 75 for what time can fix (files, store, spool).
+ * (transfer full) */
+TgPipeline *tg_cli_open_pipeline(TgConfig **cfg_r, int *exit_r);
 
 int tg_cmd_deliver(int argc, char **argv);
 int tg_cmd_fetch(int argc, char **argv); /* IMAP, gateway/cmd_fetch.c */

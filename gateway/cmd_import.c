@@ -68,11 +68,9 @@ int tg_cmd_import(int argc, char **argv) {
     fprintf(stderr, "ticketgate: %s\n", err->message);
     return EX_NOINPUT;
   }
-  g_autoptr(TgConfig) cfg = tg_cli_load_config();
-  if (!cfg)
-    return EX_CONFIG;
+  g_autoptr(TgConfig) cfg = NULL;
   int open_rc;
-  g_autoptr(TgPipeline) pipe = tg_cli_open_pipeline(cfg, &open_rc);
+  g_autoptr(TgPipeline) pipe = tg_cli_open_pipeline(&cfg, &open_rc);
   if (!pipe)
     return open_rc;
   TgSpool *spool = tg_pipeline_spool(pipe);

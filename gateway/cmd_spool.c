@@ -120,11 +120,9 @@ int tg_cmd_spool(int argc, char **argv) {
                     " | flush\n");
     return EX_USAGE;
   }
-  g_autoptr(TgConfig) cfg = tg_cli_load_config();
-  if (!cfg)
-    return EX_CONFIG;
+  g_autoptr(TgConfig) cfg = NULL;
   int open_rc;
-  g_autoptr(TgPipeline) pipe = tg_cli_open_pipeline(cfg, &open_rc);
+  g_autoptr(TgPipeline) pipe = tg_cli_open_pipeline(&cfg, &open_rc);
   if (!pipe)
     return open_rc;
   if (strcmp(argv[1], "list") == 0)

@@ -12,12 +12,10 @@ int tg_cmd_stats(int argc, char **argv) {
       {"json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output", NULL}, {NULL}};
   if (!tg_cli_parse(&argc, &argv, "- print the gateway's metrics", entries))
     return EX_USAGE;
-  g_autoptr(TgConfig) cfg = tg_cli_load_config();
-  if (!cfg)
-    return EX_CONFIG;
+  g_autoptr(TgConfig) cfg = NULL;
   g_autoptr(GError) err = NULL;
   int open_rc;
-  g_autoptr(TgPipeline) pipe = tg_cli_open_pipeline(cfg, &open_rc);
+  g_autoptr(TgPipeline) pipe = tg_cli_open_pipeline(&cfg, &open_rc);
   if (!pipe)
     return open_rc;
   if (json) {

@@ -91,11 +91,9 @@ int tg_cmd_template(int argc, char **argv) {
     fprintf(stderr, "usage: ticketgate template preview NAME [--ticket ID] [--lang L]\n");
     return EX_USAGE;
   }
-  g_autoptr(TgConfig) cfg = tg_cli_load_config();
-  if (!cfg)
-    return EX_CONFIG;
+  g_autoptr(TgConfig) cfg = NULL;
   int open_rc;
-  g_autoptr(TgPipeline) pipe = tg_cli_open_pipeline(cfg, &open_rc);
+  g_autoptr(TgPipeline) pipe = tg_cli_open_pipeline(&cfg, &open_rc);
   if (!pipe)
     return open_rc;
   return preview(pipe, argv[2], ticket, lang);
