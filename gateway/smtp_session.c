@@ -449,6 +449,22 @@ static void body_line(TgSmtpSession *s, const char *line, gsize len,
 
 /* Handles one unit of input; returns FALSE when more bytes are needed or
  * the session is not in a state to take them. */
+/* Removes the first USED bytes (one line, LF included) from the input and
+ * returns them without the line end (CRLF or bare LF), NUL-terminated;
+ * *LEN_R is the length.  (transfer full) */
+static char *take_line(TgSmtpSession *s, gsize used, gsize *len_r) {
+  const char *buf = (const char *)s->in->data;
+  gsize len = used - 1;
+  if (len > 0 && buf[len - 1] == '\r')
+    len--;
+  char *line = g_malloc(len + 1);
+  memcpy(line, buf, len);
+  line[len] = 0;
+  g_byte_array_remove_range(s->in, 0, (guint)used);
+  *len_r = len;
+  return line;
+}
+
 static gboolean process_one(TgSmtpSession *s) {
   if (s->state != ST_CMD && s->state != ST_DATA)
     return FALSE;
@@ -465,15 +481,9 @@ static gboolean process_one(TgSmtpSession *s) {
       g_byte_array_remove_range(s->in, 0, (guint)n);
       return TRUE;
     }
-    gsize used = (gsize)(lf - buf) + 1;
-    gsize len = used - 1;
-    if (len > 0 && buf[len - 1] == '\r')
-      len--;
-    /* body_line may end the message; copy so the buffer can change. */
-    g_autofree char *line = g_malloc(len + 1);
-    memcpy(line, buf, len);
-    line[len] = 0;
-    g_byte_array_remove_range(s->in, 0, (guint)used);
+    gsize len;
+    /* body_line may end the message: it gets a copy, not the buffer. */
+    g_autofree char *line = take_line(s, (gsize)(lf - buf) + 1, &len);
     body_line(s, line, len, TRUE);
     return TRUE;
   }
@@ -490,13 +500,8 @@ static gboolean process_one(TgSmtpSession *s) {
     close_with(s, TG_SMTP_ERR_LINE_TOO_LONG);
     return FALSE;
   }
-  gsize len = used - 1;
-  if (len > 0 && buf[len - 1] == '\r')
-    len--;
-  g_autofree char *line = g_malloc(len + 1);
-  memcpy(line, buf, len);
-  line[len] = 0;
-  g_byte_array_remove_range(s->in, 0, (guint)used);
+  gsize len;
+  g_autofree char *line = take_line(s, used, &len);
   do_command(s, line, len);
   return TRUE;
 }
