@@ -5,6 +5,7 @@
  * exits 75 and the sender retries.
  */
 #include "spool/spool.h"
+#include "spool/spool_recycle.h"
 #include "spool/spool_sys.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@
 struct TgSpool {
   char *dir;
   char *tmp_dir, *queue_dir, *quarantine_dir;
+  TgSpoolRecycle *recycle; /* free/: retired files reused as new entries */
   guint64 min_free;
   guint64 max_message;
 };
@@ -59,14 +61,16 @@ TgSpool *tg_spool_open(const char *dir, GError **error) {
   g_autofree char *tmp = g_build_filename(dir, "tmp", NULL);
   g_autofree char *queue = g_build_filename(dir, "queue", NULL);
   g_autofree char *quarantine = g_build_filename(dir, "quarantine", NULL);
+  g_autofree char *free_dir = g_build_filename(dir, "free", NULL);
   if (!make_dir(tmp, error) || !make_dir(queue, error) ||
-      !make_dir(quarantine, error))
+      !make_dir(quarantine, error) || !make_dir(free_dir, error))
     return NULL;
   TgSpool *s = g_new0(TgSpool, 1);
   s->dir = g_strdup(dir);
   s->tmp_dir = g_steal_pointer(&tmp);
   s->queue_dir = g_steal_pointer(&queue);
   s->quarantine_dir = g_steal_pointer(&quarantine);
+  s->recycle = tg_spool_recycle_new(free_dir);
   return s;
 }
 
@@ -77,6 +81,7 @@ void tg_spool_free(TgSpool *s) {
   g_free(s->tmp_dir);
   g_free(s->queue_dir);
   g_free(s->quarantine_dir);
+  tg_spool_recycle_free(s->recycle);
   g_free(s);
 }
 
@@ -174,6 +179,8 @@ TgSpoolWriter *tg_spool_writer_new(TgSpool *s, const char *sender,
     g_free(w->tmp_path);
     w->id = new_id();
     w->tmp_path = g_build_filename(s->tmp_dir, w->id, NULL);
+    if (attempt == 0 && (w->fd = tg_spool_recycle_claim(s->recycle, w->tmp_path)) >= 0)
+      break;
     w->fd = tg_spool_sys.open(w->tmp_path,
                               O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (w->fd < 0 && errno != EEXIST)
@@ -285,7 +292,10 @@ gboolean tg_spool_writer_commit(TgSpoolWriter *w, TgSpoolCommitMode mode,
   g_string_append(w->buf, "E0:\n");
   if (!writer_flush(w, TRUE, error))
     goto fail;
-  if (lock_fd_r && flock(w->fd, LOCK_EX | LOCK_NB) != 0) {
+  /* Blocking: a recycled file can be flock()ed for an instant by a
+   * reader that opened it under its old name and is about to find that
+   * name gone (tg_spool_read); nobody else can hold it. */
+  if (lock_fd_r && flock(w->fd, LOCK_EX) != 0) {
     set_errno_error(error, "flock", w->tmp_path, errno);
     goto fail;
   }
@@ -579,7 +589,8 @@ void tg_spool_entry_free(TgSpoolEntry *e) {
 
 gboolean tg_spool_retire(TgSpool *s, TgSpoolEntry *e, GError **error) {
   g_autofree char *q = g_build_filename(s->queue_dir, e->id, NULL);
-  if (unlink(q) != 0 && errno != ENOENT)
+  if (!tg_spool_recycle_put(s->recycle, q, e->id) && unlink(q) != 0 &&
+      errno != ENOENT)
     return set_errno_error(error, "unlink", q, errno);
   g_autofree char *qq = g_build_filename(s->quarantine_dir, e->id, NULL);
   g_autofree char *reason = g_strconcat(qq, ".reason", NULL);

@@ -1,8 +1,9 @@
 /* spool.h - the durable incoming spool and the quarantine.
  *
  * A message is accepted only once tg_spool_writer_commit() returned TRUE:
- * the entry file was written with O_EXCL, fsync'd, closed, renamed from
- * tmp/ into queue/ and the queue/ directory fsync'd.  Until then nothing
+ * the entry file was created with O_EXCL (or claimed from free/),
+ * fsync'd, closed, renamed from tmp/ into queue/ and the queue/ directory
+ * fsync'd.  Until then nothing
  * may answer 250, exit 0 or flag an IMAP message.
  *
  * Layout under the spool directory:
@@ -10,6 +11,8 @@
  *   queue/<id>        accepted entries waiting for the pipeline
  *   quarantine/<id>   entries the pipeline could not ticket, with
  *   quarantine/<id>.reason  one line: "<code> <free text>"
+ *   free/<id>         retired, emptied files that new entries reuse
+ *                     (spool_recycle.h); never read
  *
  * Entry file format (typed, length-prefixed, explicit end):
  *   "TGSPOOL1\n" then records "<type><decimal length>:<bytes>\n", types

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 typedef struct {
@@ -213,6 +215,75 @@ static void test_quarantine_and_batch(Fixture *f, gconstpointer data) {
   g_assert_cmpint(oldest, >, 0);
 }
 
+static ino_t inode_of(const char *path) {
+  struct stat st;
+  g_assert_cmpint(stat(path, &st), ==, 0);
+  return st.st_ino;
+}
+
+/* A retired entry's file goes to free/, emptied, and the next entry -
+ * through another TgSpool of the same process, as in `serve` - reuses
+ * that inode instead of allocating one (spool_recycle.h). */
+static void test_recycle(Fixture *f, gconstpointer data) {
+  const char secret[] = "Subject: private\n\ncard 4111 1111 1111 1111\n";
+  char *id = NULL;
+  g_assert_true(tg_spool_enter(f->spool, "a@x", NULL, "t", secret, strlen(secret), &id, NULL));
+  g_autofree char *queued = g_build_filename(f->dir, "queue", id, NULL);
+  ino_t ino = inode_of(queued);
+  g_autoptr(TgSpoolEntry) e = tg_spool_read(f->spool, TG_SPOOL_QUEUE, id, TRUE, NULL);
+  g_assert_true(tg_spool_retire(f->spool, e, NULL));
+  g_assert_false(g_file_test(queued, G_FILE_TEST_EXISTS));
+  g_autofree char *pooled = g_build_filename(f->dir, "free", id, NULL);
+  g_autofree char *left = NULL;
+  gsize left_len = 99;
+  g_assert_true(g_file_get_contents(pooled, &left, &left_len, NULL));
+  g_assert_cmpuint(left_len, ==, 0); /* the message did not outlive its entry */
+  g_assert_cmpuint(inode_of(pooled), ==, ino);
+
+  g_autoptr(TgSpool) other = tg_spool_open(f->dir, NULL);
+  char *id2 = NULL;
+  g_assert_true(tg_spool_enter(other, "b@x", NULL, "t", "hi", 2, &id2, NULL));
+  g_autofree char *queued2 = g_build_filename(f->dir, "queue", id2, NULL);
+  g_assert_cmpuint(inode_of(queued2), ==, ino);
+  g_assert_false(g_file_test(pooled, G_FILE_TEST_EXISTS));
+  /* The reused file holds the new entry only, not a tail of the old. */
+  g_autoptr(TgSpoolEntry) e2 = tg_spool_read(other, TG_SPOOL_QUEUE, id2, FALSE, NULL);
+  g_assert_nonnull(e2);
+  g_assert_cmpmem(g_bytes_get_data(e2->message, NULL), g_bytes_get_size(e2->message), "hi", 2);
+  g_assert_cmpstr(e2->sender, ==, "b@x");
+  /* A reader that opened the old name before it was retired finds it gone. */
+  g_autoptr(GError) err = NULL;
+  g_assert_null(tg_spool_read(f->spool, TG_SPOOL_QUEUE, id, TRUE, &err));
+  g_assert_error(err, TG_SPOOL_ERROR, TG_SPOOL_ERROR_NOT_FOUND);
+  g_free(id);
+  g_free(id2);
+}
+
+/* Other processes' retired files are found by a fresh process. */
+static void test_recycle_across_processes(Fixture *f, gconstpointer data) {
+  char *id = NULL;
+  g_assert_true(tg_spool_enter(f->spool, "", NULL, "", "x", 1, &id, NULL));
+  g_autofree char *queued = g_build_filename(f->dir, "queue", id, NULL);
+  ino_t ino = inode_of(queued);
+  g_autoptr(TgSpoolEntry) e = tg_spool_read(f->spool, TG_SPOOL_QUEUE, id, TRUE, NULL);
+  g_assert_true(tg_spool_retire(f->spool, e, NULL));
+  pid_t pid = fork();
+  if (pid == 0) {
+    /* The child's pool was not inherited listed: it must read free/. */
+    tg_spool_free(f->spool);
+    TgSpool *s = tg_spool_open(f->dir, NULL);
+    char *id2 = NULL;
+    gboolean ok = tg_spool_enter(s, "", NULL, "", "y", 1, &id2, NULL);
+    g_autofree char *q2 = g_build_filename(f->dir, "queue", id2, NULL);
+    struct stat st;
+    _exit(ok && stat(q2, &st) == 0 && st.st_ino == ino ? 0 : 1);
+  }
+  int status = 0;
+  g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+  g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  g_free(id);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, setup, fn, teardown)
@@ -222,5 +293,7 @@ int main(int argc, char **argv) {
   ADD("/spool/limits", test_limits);
   ADD("/spool/ids", test_ids);
   ADD("/spool/quarantine-batch", test_quarantine_and_batch);
+  ADD("/spool/recycle", test_recycle);
+  ADD("/spool/recycle-across-processes", test_recycle_across_processes);
   return g_test_run();
 }

@@ -1,0 +1,133 @@
+/* spool_recycle.c - the free/ pool of spool files (spool_recycle.h). */
+#include "spool/spool_recycle.h"
+#include "spool/spool.h"
+#include "spool/spool_sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+struct TgSpoolRecycle {
+  char *dir;
+  guint refs;      /* every TgSpool of the process on this directory */
+  GMutex lock;     /* serve's SMTP committer and worker share a spool */
+  GPtrArray *names;/* names believed to be in free/, char* */
+  gboolean listed; /* free/ was read once; since then names are ours */
+};
+
+/* One pool per directory and process: in `serve` the SMTP committer
+ * creates entries and the worker retires them, each through a TgSpool of
+ * its own, and the files one retires must reach the other. */
+static GMutex pools_lock;
+static GHashTable *pools; /* dir -> TgSpoolRecycle* */
+
+TgSpoolRecycle *tg_spool_recycle_new(const char *free_dir) {
+  g_mutex_lock(&pools_lock);
+  if (!pools)
+    pools = g_hash_table_new(g_str_hash, g_str_equal);
+  TgSpoolRecycle *r = g_hash_table_lookup(pools, free_dir);
+  if (!r) {
+    r = g_new0(TgSpoolRecycle, 1);
+    r->dir = g_strdup(free_dir);
+    g_mutex_init(&r->lock);
+    r->names = g_ptr_array_new_with_free_func(g_free);
+    g_hash_table_insert(pools, r->dir, r);
+  }
+  r->refs++;
+  g_mutex_unlock(&pools_lock);
+  return r;
+}
+
+void tg_spool_recycle_free(TgSpoolRecycle *r) {
+  if (!r)
+    return;
+  g_mutex_lock(&pools_lock);
+  gboolean last = --r->refs == 0;
+  if (last)
+    g_hash_table_remove(pools, r->dir);
+  g_mutex_unlock(&pools_lock);
+  if (!last)
+    return;
+  g_ptr_array_unref(r->names);
+  g_mutex_clear(&r->lock);
+  g_free(r->dir);
+  g_free(r);
+}
+
+/* Other processes (deliver, fetch) fill free/ too, but one listing per
+ * process is enough: a long-lived process then lives on what it retires. */
+static void list_once(TgSpoolRecycle *r) {
+  if (r->listed)
+    return;
+  r->listed = TRUE;
+  GDir *d = g_dir_open(r->dir, 0, NULL);
+  if (!d)
+    return;
+  const char *name;
+  while ((name = g_dir_read_name(d)) && r->names->len < TG_SPOOL_RECYCLE_MAX)
+    if (tg_spool_id_ok(name))
+      g_ptr_array_add(r->names, g_strdup(name));
+  g_dir_close(d);
+}
+
+/* A random pick: concurrent `deliver`s that listed the same names would
+ * otherwise all race for the first one. */
+static char *take_name(TgSpoolRecycle *r) {
+  g_mutex_lock(&r->lock);
+  list_once(r);
+  char *name = NULL;
+  if (r->names->len) {
+    guint i = r->names->len == 1 ? 0 : (guint)g_random_int_range(0, (gint32)r->names->len);
+    name = g_ptr_array_steal_index_fast(r->names, i);
+  }
+  g_mutex_unlock(&r->lock);
+  return name;
+}
+
+int tg_spool_recycle_claim(TgSpoolRecycle *r, const char *path) {
+  for (int attempt = 0; attempt < 8; attempt++) {
+    g_autofree char *name = take_name(r);
+    if (!name)
+      return -1;
+    g_autofree char *from = g_build_filename(r->dir, name, NULL);
+    /* NOREPLACE: PATH is a fresh id, but never overwrite on faith. */
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
+      if (errno == ENOENT)
+        continue; /* another process claimed it first */
+      return -1;
+    }
+    int fd = tg_spool_sys.open(path, O_RDWR | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      int err = errno;
+      unlink(path);
+      errno = err;
+    }
+    return fd;
+  }
+  return -1;
+}
+
+gboolean tg_spool_recycle_put(TgSpoolRecycle *r, const char *path,
+                              const char *id) {
+  g_mutex_lock(&r->lock);
+  list_once(r);
+  gboolean room = r->names->len < TG_SPOOL_RECYCLE_MAX;
+  g_mutex_unlock(&r->lock);
+  if (!room) {
+    errno = ENOSPC;
+    return FALSE;
+  }
+  g_autofree char *to = g_build_filename(r->dir, id, NULL);
+  if (renameat2(AT_FDCWD, path, AT_FDCWD, to, RENAME_NOREPLACE) != 0)
+    return FALSE;
+  /* The message bytes must not outlive the entry. */
+  if (truncate(to, 0) != 0) {
+    unlink(to);
+    return TRUE;
+  }
+  g_mutex_lock(&r->lock);
+  g_ptr_array_add(r->names, g_strdup(id));
+  g_mutex_unlock(&r->lock);
+  return TRUE;
+}

@@ -1,0 +1,41 @@
+/* spool_recycle.h - a pool of retired spool files, reused for new entries.
+ *
+ * WHY: one new inode per message is the spool's cost that grows with the
+ * rate.  On ext4 without a journal (these VMs' disks) the inode allocator
+ * skips every inode freed in the last seconds (recently_deleted()), so at
+ * a few thousand messages per second each create scanned tens of thousands
+ * of inodes: 40% of `import mbox` time went to find_inode_bit.  Renaming a
+ * retired file into free/ and back into tmp/ allocates nothing.
+ *
+ * A file in free/ is garbage in every state: it is truncated right after
+ * it moves there, a crash in between leaves old bytes that the next claim
+ * truncates, and nothing ever reads free/.  The pool is capped; above the
+ * cap retired files are unlinked as before.  Safe across processes: a
+ * claim is one rename, and only one of several claimants of a name wins.
+ */
+#ifndef TG_SPOOL_RECYCLE_H
+#define TG_SPOOL_RECYCLE_H
+
+#include <glib.h>
+
+typedef struct TgSpoolRecycle TgSpoolRecycle;
+
+#define TG_SPOOL_RECYCLE_MAX 1024 /* files kept in free/ */
+
+/* FREE_DIR must exist.  Instances on one directory share their pool.
+ * (transfer full) */
+TgSpoolRecycle *tg_spool_recycle_new(const char *free_dir);
+void tg_spool_recycle_free(TgSpoolRecycle *r);
+
+/* Moves a pooled file to PATH (which must not exist) and returns it open
+ * O_RDWR and truncated, or -1 when the pool had nothing to give: the
+ * caller then creates a new file. */
+int tg_spool_recycle_claim(TgSpoolRecycle *r, const char *path);
+
+/* Moves the retired entry file PATH, whose name is the spool id ID, into
+ * the pool.  FALSE with errno set when it did not move (pool full, or a
+ * rename error): the caller unlinks it instead. */
+gboolean tg_spool_recycle_put(TgSpoolRecycle *r, const char *path,
+                              const char *id);
+
+#endif
