@@ -41,7 +41,7 @@ parse=$("$top/$build/bench/gmime_parse" bench.mbox 2>/dev/null)
 mkdir d && cd d
 "$tg" deliver --recipient support@localhost < ../m0.eml 2>/dev/null   # db + secret
 t0=$(date +%s.%N)
-seq 1 $((n - 1)) | xargs -P "$p" -I{} sh -c "\"$tg\" deliver --recipient support@localhost < ../m{}.eml 2>/dev/null"
+"$top/$build/bench/deliver_spawn" "$p" .. 1 $((n - 1)) "$tg" deliver --recipient support@localhost
 t1=$(date +%s.%N)
 stored=$(sqlite3 var/ticketgate.db "select count(*) from messages")
 [ "$stored" -eq "$n" ] || { echo "deliver stored $stored of $n" >&2; exit 1; }

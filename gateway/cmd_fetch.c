@@ -8,8 +8,7 @@
  * still polled; 78 for a configuration error; 64 for an unknown --account.
  */
 #include "gateway/cli.h"
-#include "gateway/imap_conn.h"
-#include "gateway/imap_poll.h"
+#include "gateway/net_module.h"
 #include "gateway/log.h"
 #include "gateway/pipeline.h"
 #include "gateway/privdrop.h"
@@ -78,6 +77,11 @@ int tg_cmd_fetch(int argc, char **argv) {
     fprintf(stderr, "ticketgate: fetch: %s\n", err->message);
     return tg_privdrop_exit_code(err);
   }
+  const TgNetOps *net = tg_net(&err);
+  if (!net) {
+    fprintf(stderr, "ticketgate: fetch: %s\n", err->message);
+    return EX_OSFILE;
+  }
   g_autoptr(TgPipeline) pipe = tg_pipeline_open(cfg, &err);
   if (!pipe) {
     fprintf(stderr, "ticketgate: fetch: %s\n", err->message);
@@ -91,13 +95,12 @@ int tg_cmd_fetch(int argc, char **argv) {
       continue;
     g_autoptr(GError) aerr = NULL;
     TgImapPollStats stats = {0};
-    g_autoptr(TgImapConn) conn = tg_imap_conn_open(a, &aerr);
     TgImapPoll poll_ctx = {.spool = tg_pipeline_spool(pipe),
                            .store = tg_pipeline_store(pipe),
                            .on_spooled = fetch_on_spooled,
                            .on_spooled_data = pipe,
                            .max_message = cfg->message_size};
-    if (conn && tg_imap_poll_account(&poll_ctx, conn, &stats, &aerr)) {
+    if (net->imap_fetch_account(&poll_ctx, a, &stats, &aerr)) {
       tg_info("imap=%s fetched %u message(s)%s", a->name, stats.spooled,
               stats.skipped ? ", some left on the server (too big)" : "");
       total += stats.spooled;

@@ -17,7 +17,7 @@
  * containers and is the only mode.
  */
 #include "gateway/cli.h"
-#include "gateway/imap_poller.h"
+#include "gateway/net_module.h"
 #include "gateway/log.h"
 #include "gateway/sender.h"
 
@@ -159,7 +159,8 @@ int tg_cmd_serve(int argc, char **argv) {
   guint sig[3] = {g_unix_signal_add(SIGTERM, on_quit_signal, &s),
                   g_unix_signal_add(SIGINT, on_quit_signal, &s),
                   g_unix_signal_add(SIGHUP, on_reload_signal, &s)};
-  imap = tg_imap_poller_start(cfg); /* spools; the worker's rescan tickets */
+  if (cfg->imap && cfg->imap->len) /* tg_serve_ops_start loaded the module */
+    imap = tg_net(NULL)->imap_poller_start(cfg); /* spools; the worker's rescan tickets */
   /* Outbound notices go out from a thread of their own (sender.h); it
    * looks every second, so an ack leaves soon after its ticket exists. */
   if (!(sender = tg_sender_start(cfg, 1, &err))) {
@@ -178,7 +179,8 @@ int tg_cmd_serve(int argc, char **argv) {
     g_source_remove(s.stop_timer);
 out:
   /* Order: no new sessions, last commits answered, then the final drain. */
-  tg_imap_poller_stop(imap);
+  if (imap)
+    tg_net(NULL)->imap_poller_stop(imap);
   tg_serve_tick_stop(ticker); /* escalation (issue 7) */
   tg_sender_stop(sender);
   tg_smtp_server_free(s.server);

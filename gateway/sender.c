@@ -2,6 +2,7 @@
 #include "gateway/sender.h"
 #include "gateway/log.h"
 #include "gateway/outbox.h"
+#include "gateway/net_module.h"
 #include "gateway/smtp_send.h"
 #include "tickets/clock.h"
 #include "tickets/outbound.h"
@@ -22,7 +23,7 @@ static char *read_password(const TgConfig *cfg, GError **error) {
 }
 
 /* Delivers ITEM; FALSE with TG_SMTP_SEND_ERROR_TEMP/PERM or G_FILE_ERROR. */
-static gboolean deliver(const TgConfig *cfg, const TgSmtpTarget *target,
+static gboolean deliver(const TgConfig *cfg, const TgNetOps *net, const TgSmtpTarget *target,
                         const TgOutboundItem *item, char **how_r, GError **error) {
   if (!target) {
     g_autofree char *maildir = g_build_filename(cfg->data_dir, "outbox", NULL);
@@ -34,7 +35,7 @@ static gboolean deliver(const TgConfig *cfg, const TgSmtpTarget *target,
     return TRUE;
   }
   g_autofree char *reply = NULL;
-  if (!tg_smtp_send(target, item->envelope_sender, item->recipient, item->message, &reply,
+  if (!net->smtp_send(target, item->envelope_sender, item->recipient, item->message, &reply,
                     error))
     return FALSE;
   *how_r = g_strdup_printf("smarthost %s:%u: %s", target->host, target->port, reply);
@@ -52,8 +53,10 @@ gboolean tg_sender_flush(const TgConfig *cfg, TgStore *store, TgSenderStats *sta
   TgSmtpTarget target = {0};
   gboolean smarthost = cfg->smarthost && cfg->smarthost[0];
   g_autoptr(GError) cfg_err = NULL;
+  const TgNetOps *net = NULL;
   if (smarthost) {
     if (!tg_smtp_send_target_parse(cfg->smarthost, &host, &target.port, &cfg_err) ||
+        !(net = tg_net(&cfg_err)) ||
         !(password = read_password(cfg, &cfg_err))) {
       /* Nothing can be sent; nothing is lost either: the notices wait. */
       tg_err("outbound: %s", cfg_err->message);
@@ -85,7 +88,7 @@ gboolean tg_sender_flush(const TgConfig *cfg, TgStore *store, TgSenderStats *sta
         continue;
       g_autoptr(GError) serr = NULL;
       g_autofree char *how = NULL;
-      gboolean ok = deliver(cfg, smarthost ? &target : NULL, &item, &how, &serr);
+      gboolean ok = deliver(cfg, net, smarthost ? &target : NULL, &item, &how, &serr);
       gint64 done = tg_clock_now();
       gboolean stored;
       if (ok) {

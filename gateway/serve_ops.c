@@ -2,7 +2,7 @@
  * serve_ops.h). */
 #include "gateway/serve_ops.h"
 #include "gateway/log.h"
-#include "gateway/metrics_http.h"
+#include "gateway/net_module.h"
 #include "gateway/privdrop.h"
 #include "gateway/sd_notify.h"
 
@@ -24,9 +24,19 @@ TgServeOps *tg_serve_ops_start(const TgConfig *cfg, int *rc_r) {
     *rc_r = tg_privdrop_exit_code(err);
     return NULL;
   }
+  gboolean metrics = cfg->metrics_listen && cfg->metrics_listen[0];
+  gboolean needs_net = metrics || (cfg->imap && cfg->imap->len) ||
+                       (cfg->smarthost && cfg->smarthost[0]);
+  /* A broken install fails the start, not the first poll or notice. */
+  const TgNetOps *net = NULL;
+  if (needs_net && !(net = tg_net(&err))) {
+    tg_err("serve: %s", err->message);
+    *rc_r = EX_OSFILE;
+    return NULL;
+  }
   TgServeOps *ops = g_new0(TgServeOps, 1);
-  if (cfg->metrics_listen && cfg->metrics_listen[0] &&
-      !(ops->metrics = tg_metrics_http_start(cfg, cfg->metrics_listen, &err))) {
+  if (metrics &&
+      !(ops->metrics = net->metrics_http_start(cfg, cfg->metrics_listen, &err))) {
     tg_err("serve: %s", err->message);
     g_free(ops);
     *rc_r = EX_CONFIG;
@@ -46,6 +56,7 @@ void tg_serve_ops_stop(TgServeOps *ops) {
   tg_sd_notify_unwatch();
   if (!ops)
     return;
-  tg_metrics_http_stop(ops->metrics);
+  if (ops->metrics)
+    tg_net(NULL)->metrics_http_stop(ops->metrics);
   g_free(ops);
 }

@@ -15,12 +15,6 @@ struct TgStore {
   guint busy_ms;
 };
 
-/* WAL frames after which a commit tries to checkpoint and truncate the
- * WAL (SQLite's own autocheckpoint is 1,000 frames, PASSIVE). */
-#define TG_WAL_TRUNCATE_FRAMES 512
-/* How long that truncate waits for readers to leave old snapshots. */
-#define TG_WAL_TRUNCATE_WAIT_MS 100
-
 gint64 tg_store_last_commit_us(TgStore *s) { return s->last_commit_us; }
 
 G_DEFINE_QUARK(tg-store-error-quark, tg_store_error)
@@ -77,23 +71,30 @@ static gboolean migrate(TgStore *s, GError **error) {
   return TRUE;
 }
 
+/* WAL frames after which a commit checkpoints and truncates the WAL
+ * (SQLite's own autocheckpoint is 1,000 frames, PASSIVE).  A `deliver`
+ * commit is ~18 frames: a truncate every seven processes or so. */
+#define TG_WAL_TRUNCATE_FRAMES 128
+
 /* Replaces SQLite's PASSIVE autocheckpoint.  A PASSIVE checkpoint copies
- * frames into the database but leaves them in the WAL until the next write
- * transaction of the same connection restarts it, and that knowledge
- * (nBackfill) lives only in the -shm index.  A `deliver` process commits
- * once and exits, so the WAL was never restarted: it grew without bound
- * (22 MB after 300 deliveries), and every process that opened the
- * database alone rebuilt the index by reading all of it and then
- * checkpointed all of it again.  TRUNCATE leaves an empty WAL for the next
- * process.  Readers on an old snapshot make it fail with SQLITE_BUSY after
- * a short wait; the PASSIVE fallback still bounds the database's lag and
- * a later commit truncates. */
+ * frames into the database but leaves them in the WAL until a later write
+ * transaction restarts it, and that knowledge (nBackfill) lives only in
+ * the -shm index, which the first connection to open the database
+ * rebuilds from the WAL.  `deliver` processes one after another commit
+ * once each and exit, so their WAL was never restarted: it grew without
+ * bound (22 MB after 300 deliveries), and every process read all of it to
+ * rebuild the index and then checkpointed all of it again.  TRUNCATE
+ * leaves an empty WAL for the next process.  It does not wait: while
+ * other connections are open (parallel deliveries, `serve`) it fails with
+ * SQLITE_BUSY, the PASSIVE fallback keeps the database current, and the
+ * WAL restarts at the next writer as SQLite intends, because the index
+ * they share stays valid. */
 static int wal_truncate_hook(void *arg, sqlite3 *db, const char *name,
                              int frames) {
   TgStore *s = arg;
   if (frames < TG_WAL_TRUNCATE_FRAMES)
     return SQLITE_OK;
-  sqlite3_busy_timeout(db, TG_WAL_TRUNCATE_WAIT_MS);
+  sqlite3_busy_timeout(db, 0);
   int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE,
                                      NULL, NULL);
   if (rc == SQLITE_BUSY)

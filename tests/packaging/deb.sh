@@ -24,7 +24,7 @@ for lib in libgmime-3.0 libglib2.0 libsqlite3 libpcre2-8 libetpan libmicrohttpd;
   echo "$depends" | grep -q "$lib" || fail "Depends lacks $lib (shlibdeps): $depends"
 done
 dpkg-deb -c "$deb" > contents
-for f in ./usr/sbin/ticketgate ./usr/share/man/man8/ticketgate.8 ./usr/share/man/man5/ticketgate.conf.5 \
+for f in ./usr/sbin/ticketgate ./usr/lib/ticketgate/ticketgate-net.so ./usr/share/man/man8/ticketgate.8 ./usr/share/man/man5/ticketgate.conf.5 \
          ./usr/share/man/man5/ticketgate-rules.5 ./usr/share/man/man5/ticketgate-templates.5 \
          ./usr/lib/systemd/system/ticketgate.service ./etc/ticketgate/ticketgate.conf \
          ./usr/share/doc/ticketgate/ticketgate.conf.example ./usr/share/doc/ticketgate/admin-guide.md \

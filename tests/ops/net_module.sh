@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The network clients live in ticketgate-net.so (gateway/net_module.h):
+# `deliver` must neither map libetpan/libmicrohttpd nor need the module;
+# the commands that do need it say which file is missing (exit 72, EX_OSFILE),
+# and a module from another build is refused.
+source "$TG_SOURCE_DIR/tests/lib.sh"
+mod=$(dirname "$TG")/ticketgate-net.so
+[ -f "$mod" ] || fail "module not built next to the binary: $mod"
+if ldd "$TG" | grep -Eq 'libetpan|libmicrohttpd|libgnutls'; then
+  fail "the binary links the network libraries itself: $(ldd "$TG" | grep -E 'etpan|microhttpd|gnutls')"
+fi
+ldd "$mod" | grep -q libetpan || fail "module does not link libetpan"
+
+# A copy of the binary alone: deliver works, the network commands fail clearly.
+mkdir -p "$WORK/alone" && cp "$TG" "$WORK/alone/ticketgate"
+cd "$WORK"
+cat > conf <<CONF
+[gateway]
+data_dir = $WORK/var
+[imap:help]
+host = 127.0.0.1
+port = 1
+user = u
+password = p
+CONF
+chmod 600 conf
+printf 'From: a@example.com\nSubject: hi\nMessage-ID: <m1@x>\n\nbody\n' |
+  "$WORK/alone/ticketgate" -c conf deliver --recipient support@localhost 2> deliver.err ||
+  fail "deliver without the module: $(cat deliver.err)"
+rc=0; "$WORK/alone/ticketgate" -c conf fetch 2> fetch.err || rc=$?
+expect_eq fetch-exit "$rc" 72
+grep -q "network module not loaded: ticketgate-net.so not found in $WORK/alone" fetch.err ||
+  fail "fetch's message: $(cat fetch.err)"
+rc=0; timeout 20 "$WORK/alone/ticketgate" -c conf serve --foreground 2> serve.err || rc=$?
+expect_eq serve-exit "$rc" 72
+grep -q "network module not loaded" serve.err || fail "serve's message: $(cat serve.err)"
+pass "deliver without the module; fetch and serve exit 72 naming the missing file"
+
+# Something that is not our module, where ours should be.
+cp /bin/true "$WORK/alone/ticketgate-net.so"
+rc=0; "$WORK/alone/ticketgate" -c conf fetch 2> fetch.err || rc=$?
+expect_eq wrong-module-exit "$rc" 72
+grep -q "ticketgate-net.so" fetch.err || fail "wrong module's message: $(cat fetch.err)"
+pass "a file that is not the module is refused: $(head -c 160 fetch.err)"
