@@ -261,8 +261,13 @@ static gpointer op_msg_begin(gpointer user, const char *sender,
   m->sender = g_strdup(sender);
   m->nrcpt = g_strv_length((char **)rcpts);
   m->t0 = g_get_monotonic_time();
-  /* Received: trace header, as an MTA would add. */
-  g_autoptr(GDateTime) now = g_date_time_new_now_local();
+  /* Received: trace header, as an MTA would add.  The zone is looked up
+   * once: g_time_zone_new_local() stats /etc/localtime and reads its link
+   * on every call, three system calls per message on the SMTP thread. */
+  static GTimeZone *local_tz;
+  if (g_once_init_enter(&local_tz))
+    g_once_init_leave(&local_tz, g_time_zone_new_local());
+  g_autoptr(GDateTime) now = g_date_time_new_now(local_tz);
   g_autofree char *date = g_date_time_format(now, "%a, %d %b %Y %H:%M:%S %z");
   g_autofree char *received = g_strdup_printf(
       "Received: from [%s] by %s with %s; %s\n", c->client,
