@@ -36,6 +36,8 @@ struct TgSpoolWriter {
   GString *buf;       /* pending record bytes, flushed at WRITE_BUFFER */
   GString *chunk;     /* message bytes not yet framed as an M record */
   guint64 size;       /* message bytes offered, also past the limit */
+  guint64 written;    /* bytes written to the file */
+  gboolean recycled;  /* the file came from free/ with old bytes past ours */
   gboolean over_limit;
   gboolean failed;
 };
@@ -145,6 +147,7 @@ static gboolean writer_flush(TgSpoolWriter *w, gboolean final, GError **error) {
     w->failed = TRUE;
     return FALSE;
   }
+  w->written += w->buf->len;
   g_string_truncate(w->buf, 0);
   return TRUE;
 }
@@ -179,8 +182,10 @@ TgSpoolWriter *tg_spool_writer_new(TgSpool *s, const char *sender,
     g_free(w->tmp_path);
     w->id = new_id();
     w->tmp_path = g_build_filename(s->tmp_dir, w->id, NULL);
-    if (attempt == 0 && (w->fd = tg_spool_recycle_claim(s->recycle, w->tmp_path)) >= 0)
+    if (attempt == 0 && (w->fd = tg_spool_recycle_claim(s->recycle, w->tmp_path)) >= 0) {
+      w->recycled = TRUE;
       break;
+    }
     w->fd = tg_spool_sys.open(w->tmp_path,
                               O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (w->fd < 0 && errno != EEXIST)
@@ -292,6 +297,12 @@ gboolean tg_spool_writer_commit(TgSpoolWriter *w, TgSpoolCommitMode mode,
   g_string_append(w->buf, "E0:\n");
   if (!writer_flush(w, TRUE, error))
     goto fail;
+  /* A reused file is overwritten in place (no blocks freed and allocated
+   * again); cut what is left of its previous entry before the fsync. */
+  if (w->recycled && ftruncate(w->fd, (off_t)w->written) != 0) {
+    set_errno_error(error, "ftruncate", w->tmp_path, errno);
+    goto fail;
+  }
   /* Blocking: a recycled file can be flock()ed for an instant by a
    * reader that opened it under its old name and is about to find that
    * name gone (tg_spool_read); nobody else can hold it. */
@@ -589,8 +600,12 @@ void tg_spool_entry_free(TgSpoolEntry *e) {
 
 gboolean tg_spool_retire(TgSpool *s, TgSpoolEntry *e, GError **error) {
   g_autofree char *q = g_build_filename(s->queue_dir, e->id, NULL);
-  if (!tg_spool_recycle_put(s->recycle, q, e->id) && unlink(q) != 0 &&
-      errno != ENOENT)
+  gsize size = e->message ? g_bytes_get_size(e->message) : 0;
+  if (tg_spool_recycle_put(s->recycle, q, e->id, size))
+    return TRUE; /* it was in queue/, so it is not in quarantine/ */
+  if (unlink(q) == 0)
+    return TRUE;
+  if (errno != ENOENT)
     return set_errno_error(error, "unlink", q, errno);
   g_autofree char *qq = g_build_filename(s->quarantine_dir, e->id, NULL);
   g_autofree char *reason = g_strconcat(qq, ".reason", NULL);

@@ -7,10 +7,13 @@
  * of inodes: 40% of `import mbox` time went to find_inode_bit.  Renaming a
  * retired file into free/ and back into tmp/ allocates nothing.
  *
- * A file in free/ is garbage in every state: it is truncated right after
- * it moves there, a crash in between leaves old bytes that the next claim
- * truncates, and nothing ever reads free/.  The pool is capped; above the
- * cap retired files are unlinked as before.  Safe across processes: a
+ * A file in free/ is garbage in every state: nothing ever reads free/, and
+ * a claimed file is overwritten from its start and cut to the new entry's
+ * length before the fsync.  Until then a file up to
+ * TG_SPOOL_RECYCLE_KEEP_BYTES keeps its last entry's bytes (a copy of what
+ * the store holds, in the same 0700 spool); bigger ones are emptied when
+ * they are retired, so the pool never holds much disk.  The pool is
+ * capped; above the cap retired files are unlinked as before.  Safe across processes: a
  * claim is one rename, and only one of several claimants of a name wins.
  */
 #ifndef TG_SPOOL_RECYCLE_H
@@ -21,6 +24,7 @@
 typedef struct TgSpoolRecycle TgSpoolRecycle;
 
 #define TG_SPOOL_RECYCLE_MAX 1024 /* files kept in free/ */
+#define TG_SPOOL_RECYCLE_KEEP_BYTES (256 * 1024) /* emptied above this */
 
 /* FREE_DIR must exist.  Instances on one directory share their pool.
  * (transfer full) */
@@ -28,14 +32,16 @@ TgSpoolRecycle *tg_spool_recycle_new(const char *free_dir);
 void tg_spool_recycle_free(TgSpoolRecycle *r);
 
 /* Moves a pooled file to PATH (which must not exist) and returns it open
- * O_RDWR and truncated, or -1 when the pool had nothing to give: the
- * caller then creates a new file. */
+ * O_RDWR at offset 0, NOT truncated: the caller overwrites it and cuts it
+ * to length (ftruncate) before its fsync.  -1 when the pool had nothing to
+ * give: the caller then creates a new file. */
 int tg_spool_recycle_claim(TgSpoolRecycle *r, const char *path);
 
-/* Moves the retired entry file PATH, whose name is the spool id ID, into
- * the pool.  FALSE with errno set when it did not move (pool full, or a
- * rename error): the caller unlinks it instead. */
+/* Moves the retired entry file PATH, whose name is the spool id ID and
+ * whose message was SIZE bytes, into the pool.  FALSE with errno set when
+ * it did not move (pool full, no such file, a rename error): the caller
+ * unlinks it instead. */
 gboolean tg_spool_recycle_put(TgSpoolRecycle *r, const char *path,
-                              const char *id);
+                              const char *id, gsize size);
 
 #endif

@@ -1,5 +1,6 @@
 /* test_spool.c - the spool's durability contract, with injected faults. */
 #include "spool/spool.h"
+#include "spool/spool_recycle.h"
 #include "spool/spool_sys.h"
 
 #include <errno.h>
@@ -221,23 +222,21 @@ static ino_t inode_of(const char *path) {
   return st.st_ino;
 }
 
-/* A retired entry's file goes to free/, emptied, and the next entry -
- * through another TgSpool of the same process, as in `serve` - reuses
- * that inode instead of allocating one (spool_recycle.h). */
+/* A retired entry's file goes to free/, and the next entry - through
+ * another TgSpool of the same process, as in `serve` - reuses that inode
+ * instead of allocating one (spool_recycle.h), overwriting it in place. */
 static void test_recycle(Fixture *f, gconstpointer data) {
-  const char secret[] = "Subject: private\n\ncard 4111 1111 1111 1111\n";
+  g_autoptr(GString) old = g_string_new("Subject: private\n\n");
+  for (int i = 0; i < 200; i++)
+    g_string_append(old, "card 4111 1111 1111 1111\n");
   char *id = NULL;
-  g_assert_true(tg_spool_enter(f->spool, "a@x", NULL, "t", secret, strlen(secret), &id, NULL));
+  g_assert_true(tg_spool_enter(f->spool, "a@x", NULL, "t", old->str, old->len, &id, NULL));
   g_autofree char *queued = g_build_filename(f->dir, "queue", id, NULL);
   ino_t ino = inode_of(queued);
   g_autoptr(TgSpoolEntry) e = tg_spool_read(f->spool, TG_SPOOL_QUEUE, id, TRUE, NULL);
   g_assert_true(tg_spool_retire(f->spool, e, NULL));
   g_assert_false(g_file_test(queued, G_FILE_TEST_EXISTS));
   g_autofree char *pooled = g_build_filename(f->dir, "free", id, NULL);
-  g_autofree char *left = NULL;
-  gsize left_len = 99;
-  g_assert_true(g_file_get_contents(pooled, &left, &left_len, NULL));
-  g_assert_cmpuint(left_len, ==, 0); /* the message did not outlive its entry */
   g_assert_cmpuint(inode_of(pooled), ==, ino);
 
   g_autoptr(TgSpool) other = tg_spool_open(f->dir, NULL);
@@ -246,7 +245,14 @@ static void test_recycle(Fixture *f, gconstpointer data) {
   g_autofree char *queued2 = g_build_filename(f->dir, "queue", id2, NULL);
   g_assert_cmpuint(inode_of(queued2), ==, ino);
   g_assert_false(g_file_test(pooled, G_FILE_TEST_EXISTS));
-  /* The reused file holds the new entry only, not a tail of the old. */
+  /* The reused file holds the new entry only: cut to its length, no tail
+   * of the longer old one. */
+  g_autofree char *raw = NULL;
+  gsize raw_len = 0;
+  g_assert_true(g_file_get_contents(queued2, &raw, &raw_len, NULL));
+  g_assert_cmpuint(raw_len, <, 100);
+  g_assert_true(g_str_has_suffix(raw, "E0:\n"));
+  g_assert_null(strstr(raw, "4111"));
   g_autoptr(TgSpoolEntry) e2 = tg_spool_read(other, TG_SPOOL_QUEUE, id2, FALSE, NULL);
   g_assert_nonnull(e2);
   g_assert_cmpmem(g_bytes_get_data(e2->message, NULL), g_bytes_get_size(e2->message), "hi", 2);
@@ -257,6 +263,22 @@ static void test_recycle(Fixture *f, gconstpointer data) {
   g_assert_error(err, TG_SPOOL_ERROR, TG_SPOOL_ERROR_NOT_FOUND);
   g_free(id);
   g_free(id2);
+}
+
+/* Big files give their disk space back when they are retired. */
+static void test_recycle_big(Fixture *f, gconstpointer data) {
+  gsize big = TG_SPOOL_RECYCLE_KEEP_BYTES + 4096;
+  g_autofree char *msg = g_malloc(big);
+  memset(msg, 'x', big);
+  char *id = NULL;
+  g_assert_true(tg_spool_enter(f->spool, "", NULL, "", msg, big, &id, NULL));
+  g_autoptr(TgSpoolEntry) e = tg_spool_read(f->spool, TG_SPOOL_QUEUE, id, TRUE, NULL);
+  g_assert_true(tg_spool_retire(f->spool, e, NULL));
+  g_autofree char *pooled = g_build_filename(f->dir, "free", id, NULL);
+  struct stat st;
+  g_assert_cmpint(stat(pooled, &st), ==, 0);
+  g_assert_cmpint(st.st_size, ==, 0);
+  g_free(id);
 }
 
 /* Other processes' retired files are found by a fresh process. */
@@ -294,6 +316,7 @@ int main(int argc, char **argv) {
   ADD("/spool/ids", test_ids);
   ADD("/spool/quarantine-batch", test_quarantine_and_batch);
   ADD("/spool/recycle", test_recycle);
+  ADD("/spool/recycle-big", test_recycle_big);
   ADD("/spool/recycle-across-processes", test_recycle_across_processes);
   return g_test_run();
 }
