@@ -153,7 +153,21 @@ static void test_wal_bounded(void) {
   g_assert_cmpint(sqlite3_step(q), ==, SQLITE_ROW);
   g_assert_cmpint(sqlite3_column_int(q, 0), ==, 3000);
   sqlite3_finalize(q);
+  /* A connection that commits many times (serve, import) checkpoints
+   * PASSIVE as it goes and leaves an empty WAL when it closes. */
+  for (int batch = 0; batch < 12; batch++) {
+    g_assert_true(tg_store_begin(s, NULL));
+    for (int i = 0; i < 100; i++) {
+      g_autofree char *sql = g_strdup_printf("INSERT INTO b VALUES('%s')", blob);
+      g_assert_cmpint(sqlite3_exec(tg_store_db(s), sql, NULL, NULL, NULL), ==, SQLITE_OK);
+    }
+    g_assert_true(tg_store_commit(s, NULL));
+  }
+  g_assert_cmpint(g_stat(wal, &st), ==, 0);
+  g_assert_cmpint(st.st_size, <, 1200 * 4120);
   tg_store_free(s);
+  g_assert_cmpint(g_stat(wal, &st), ==, 0);
+  g_assert_cmpint(st.st_size, ==, 0);
 }
 
 int main(int argc, char **argv) {
