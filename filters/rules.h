@@ -85,12 +85,6 @@ typedef struct {
   gboolean no_jit;        /* do not JIT-compile at all */
 } TgRuleLoadOptions;
 
-/* For a process that evaluates one message and exits (`deliver`): JIT
- * compiling every pattern cost more than the interpreter's one pass
- * (pcre2_jit_compile was 2.5% of a delivery's CPU).  Rulesets loaded
- * afterwards without explicit options are not JIT-compiled. */
-void tg_rules_prefer_interpreter(void);
-
 #define TG_RULES_DEFAULT_MATCH_LIMIT 200000u
 #define TG_RULES_DEFAULT_DEPTH_LIMIT 10000u
 #define TG_RULES_DEFAULT_HEAP_LIMIT_KIB 8192u

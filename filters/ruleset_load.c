@@ -75,19 +75,11 @@ build_gates(TgRuleset *rs)
   }
 }
 
-static gboolean prefer_interpreter;
-
-void
-tg_rules_prefer_interpreter(void)
-{
-  prefer_interpreter = TRUE;
-}
-
 TgRuleset *
 tg_ruleset_load_sources(const TgRuleSource *sources, gsize n_sources,
                         const TgRuleLoadOptions *opts, GPtrArray **diags_r, GError **error)
 {
-  TgRuleLoadOptions o = opts != NULL ? *opts : (TgRuleLoadOptions){ .no_jit = prefer_interpreter };
+  TgRuleLoadOptions o = opts != NULL ? *opts : (TgRuleLoadOptions){ 0 };
   if (o.match_limit == 0)
     o.match_limit = TG_RULES_DEFAULT_MATCH_LIMIT;
   if (o.depth_limit == 0)

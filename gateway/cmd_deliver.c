@@ -9,7 +9,6 @@
  */
 #include "gateway/cli.h"
 #include "gateway/log.h"
-#include "filters/rules.h"
 #include "gateway/pipeline.h"
 #include "gateway/privdrop.h"
 
@@ -97,7 +96,6 @@ int tg_cmd_deliver(int argc, char **argv) {
   }
   /* Accepted.  From here on the entry is safe in the spool. */
   tg_test_hooks_pause("after-spool");
-  tg_rules_prefer_interpreter(); /* one message: JIT would not pay off */
   g_autoptr(TgPipeline) pipe = tg_pipeline_open(cfg, &err);
   if (!pipe) {
     close(lock_fd);

@@ -6,6 +6,7 @@
 #include "gateway/net_module.h"
 
 #include <dlfcn.h>
+#include <string.h>
 
 G_DEFINE_QUARK(tg-net-error-quark, tg_net_error)
 
@@ -16,7 +17,10 @@ static const TgNetOps *try_load(const char *path, GString *why) {
     return NULL;
   }
   const TgNetOps *ops = dlsym(handle, TG_NET_MODULE_SYMBOL);
-  if (!ops || ops->abi != TG_NET_ABI || ops->size != sizeof(TgNetOps)) {
+  const gsize sizes[] = TG_NET_SHARED_SIZES;
+  if (!ops || ops->abi != TG_NET_ABI || ops->size != sizeof(TgNetOps) ||
+      g_strcmp0(ops->version, TG_VERSION) != 0 ||
+      memcmp(ops->shared_sizes, sizes, sizeof sizes) != 0) {
     g_string_append_printf(why, "%s%s: %s", why->len ? "; " : "", path,
                            ops ? "built for another ticketgate (ABI mismatch)"
                                : "no " TG_NET_MODULE_SYMBOL);

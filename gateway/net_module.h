@@ -22,15 +22,22 @@
 #include "gateway/metrics_http.h"
 #include "gateway/smtp_send.h"
 
-/* Bumped with every change to TgNetOps: a module from another build is
- * refused, not called. */
-#define TG_NET_ABI 1
+/* Bumped with every change to TgNetOps.  With the version and the sizes of
+ * the structures the two sides share, a module from another build (say,
+ * mid-upgrade) is refused, not called. */
+#define TG_NET_ABI 2
 #define TG_NET_MODULE_FILE "ticketgate-net.so"
 #define TG_NET_MODULE_SYMBOL "tg_net_module_ops"
+
+#define TG_NET_SHARED_SIZES                                                  \
+  { sizeof(TgConfig), sizeof(TgImapPoll), sizeof(TgImapAccount),             \
+    sizeof(TgSmtpTarget) }
 
 typedef struct {
   guint abi;
   gsize size; /* sizeof (TgNetOps) in the module */
+  const char *version; /* TG_VERSION */
+  gsize shared_sizes[4]; /* TG_NET_SHARED_SIZES */
   TgImapPoller *(*imap_poller_start)(const TgConfig *cfg);
   void (*imap_poller_stop)(TgImapPoller *poller);
   /* Connects to ACCOUNT, polls its folders, disconnects. */

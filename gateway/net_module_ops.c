@@ -12,6 +12,8 @@ static gboolean fetch_account(TgImapPoll *poll, const TgImapAccount *account,
 __attribute__((visibility("default"))) const TgNetOps tg_net_module_ops = {
     .abi = TG_NET_ABI,
     .size = sizeof(TgNetOps),
+    .version = TG_VERSION,
+    .shared_sizes = TG_NET_SHARED_SIZES,
     .imap_poller_start = tg_imap_poller_start,
     .imap_poller_stop = tg_imap_poller_stop,
     .imap_fetch_account = fetch_account,

@@ -160,6 +160,12 @@ static gboolean check_space(TgSpool *s, GError **error) {
     return set_errno_error(error, "statvfs", s->tmp_dir, errno);
   guint64 avail = (guint64)vfs.f_bavail * vfs.f_frsize;
   if (avail < s->min_free) {
+    /* The pool's files hold space that new mail may need more. */
+    tg_spool_recycle_drain(s->recycle);
+    if (statvfs(s->tmp_dir, &vfs) == 0)
+      avail = (guint64)vfs.f_bavail * vfs.f_frsize;
+  }
+  if (avail < s->min_free) {
     g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_NO_SPACE,
                 "spool %s: only %" G_GUINT64_FORMAT
                 " bytes free, below the %" G_GUINT64_FORMAT " reserve",
@@ -303,10 +309,9 @@ gboolean tg_spool_writer_commit(TgSpoolWriter *w, TgSpoolCommitMode mode,
     set_errno_error(error, "ftruncate", w->tmp_path, errno);
     goto fail;
   }
-  /* Blocking: a recycled file can be flock()ed for an instant by a
-   * reader that opened it under its old name and is about to find that
-   * name gone (tg_spool_read); nobody else can hold it. */
-  if (lock_fd_r && flock(w->fd, LOCK_EX) != 0) {
+  /* A recycled file is locked since its claim (spool_recycle.h); this
+   * does not wait on anyone. */
+  if (lock_fd_r && flock(w->fd, LOCK_EX | LOCK_NB) != 0) {
     set_errno_error(error, "flock", w->tmp_path, errno);
     goto fail;
   }
@@ -601,7 +606,7 @@ void tg_spool_entry_free(TgSpoolEntry *e) {
 gboolean tg_spool_retire(TgSpool *s, TgSpoolEntry *e, GError **error) {
   g_autofree char *q = g_build_filename(s->queue_dir, e->id, NULL);
   gsize size = e->message ? g_bytes_get_size(e->message) : 0;
-  if (tg_spool_recycle_put(s->recycle, q, e->id, size))
+  if (tg_spool_recycle_put(s->recycle, q, e->id, size, &e->lock_fd))
     return TRUE; /* it was in queue/, so it is not in quarantine/ */
   if (unlink(q) == 0)
     return TRUE;

@@ -11,8 +11,8 @@
  *   queue/<id>        accepted entries waiting for the pipeline
  *   quarantine/<id>   entries the pipeline could not ticket, with
  *   quarantine/<id>.reason  one line: "<code> <free text>"
- *   free/<id>         retired, emptied files that new entries reuse
- *                     (spool_recycle.h); never read
+ *   free/<id>         retired files that new entries reuse, overwriting
+ *                     them (spool_recycle.h); never read
  *
  * Entry file format (typed, length-prefixed, explicit end):
  *   "TGSPOOL1\n" then records "<type><decimal length>:<bytes>\n", types
@@ -135,7 +135,8 @@ TgSpoolEntry *tg_spool_read_locked(TgSpool *spool, const char *id, int lock_fd,
 void tg_spool_entry_free(TgSpoolEntry *e);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TgSpoolEntry, tg_spool_entry_free)
 
-/* Removes a processed entry from queue/ (or quarantine/). Idempotent. */
+/* Removes a processed entry from queue/ (or quarantine/) and releases its
+ * lock.  Idempotent. */
 gboolean tg_spool_retire(TgSpool *spool, TgSpoolEntry *e, GError **error);
 /* Moves an entry from queue/ into quarantine/ with "CODE TEXT". */
 gboolean tg_spool_quarantine(TgSpool *spool, TgSpoolEntry *e, const char *code,

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct TgSpoolRecycle {
@@ -97,20 +99,51 @@ int tg_spool_recycle_claim(TgSpoolRecycle *r, const char *path) {
         continue; /* another process claimed it first */
       return -1;
     }
-    /* Not O_TRUNC: the writer overwrites in place and cuts the rest. */
-    int fd = tg_spool_sys.open(path, O_RDWR | O_CLOEXEC, 0600);
+    /* Not O_TRUNC: the writer overwrites in place and cuts the rest.
+     * O_NOFOLLOW: whoever can write free/ must not aim us elsewhere. */
+    int fd = tg_spool_sys.open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-      int err = errno;
       unlink(path);
-      errno = err;
+      continue;
     }
+    /* Only a plain file that no other name links to (on a disk without a
+     * journal a crash can leave a rename half done, one inode linked as
+     * free/X and as an accepted queue/ entry) and that no process still
+     * holds locked (the retired entry's owner keeps its flock until it
+     * frees the entry).  The lock taken here stays the writer's. */
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+        flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      close(fd);
+      unlink(path);
+      continue;
+    }
+    /* tg_spool_recover() judges tmp/ files by their age: this is new. */
+    futimens(fd, NULL);
     return fd;
   }
   return -1;
 }
 
+void tg_spool_recycle_drain(TgSpoolRecycle *r) {
+  g_mutex_lock(&r->lock);
+  g_ptr_array_set_size(r->names, 0);
+  r->listed = TRUE;
+  GDir *d = g_dir_open(r->dir, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name(d))) {
+    if (!tg_spool_id_ok(name))
+      continue;
+    g_autofree char *path = g_build_filename(r->dir, name, NULL);
+    unlink(path);
+  }
+  if (d)
+    g_dir_close(d);
+  g_mutex_unlock(&r->lock);
+}
+
 gboolean tg_spool_recycle_put(TgSpoolRecycle *r, const char *path,
-                              const char *id, gsize size) {
+                              const char *id, gsize size, int *lock_fd) {
   g_mutex_lock(&r->lock);
   list_once(r);
   gboolean room = r->names->len < TG_SPOOL_RECYCLE_MAX;
@@ -125,9 +158,21 @@ gboolean tg_spool_recycle_put(TgSpoolRecycle *r, const char *path,
   /* Big files give their space back now; small ones keep their blocks
    * for the next entry to overwrite (freeing and allocating them again
    * was 9% of `import mbox`'s CPU). */
-  if (size > TG_SPOOL_RECYCLE_KEEP_BYTES && truncate(to, 0) != 0) {
-    unlink(to);
-    return TRUE;
+  if (size > TG_SPOOL_RECYCLE_KEEP_BYTES) {
+    int fd = open(to, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    gboolean emptied = fd >= 0 && ftruncate(fd, 0) == 0;
+    if (fd >= 0)
+      close(fd);
+    if (!emptied) {
+      unlink(to);
+      return TRUE;
+    }
+  }
+  /* Unlocked only now that its queue/ name is gone: a reader that opened
+   * the old name and gets the lock finds that name missing and lets go. */
+  if (lock_fd && *lock_fd >= 0) {
+    close(*lock_fd);
+    *lock_fd = -1;
   }
   g_mutex_lock(&r->lock);
   g_ptr_array_add(r->names, g_strdup(id));

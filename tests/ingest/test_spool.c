@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -281,6 +284,92 @@ static void test_recycle_big(Fixture *f, gconstpointer data) {
   g_free(id);
 }
 
+static char *pool_one(Fixture *f, ino_t *ino_r) {
+  char *id = NULL;
+  g_assert_true(tg_spool_enter(f->spool, "", NULL, "", "old", 3, &id, NULL));
+  g_autofree char *q = g_build_filename(f->dir, "queue", id, NULL);
+  *ino_r = inode_of(q);
+  g_autoptr(TgSpoolEntry) e = tg_spool_read(f->spool, TG_SPOOL_QUEUE, id, TRUE, NULL);
+  g_assert_true(tg_spool_retire(f->spool, e, NULL));
+  g_assert_cmpint(e->lock_fd, ==, -1); /* retire let go of the lock */
+  return id;
+}
+
+static ino_t enter_inode(Fixture *f) {
+  char *id = NULL;
+  g_assert_true(tg_spool_enter(f->spool, "", NULL, "", "new", 3, &id, NULL));
+  g_autofree char *q = g_build_filename(f->dir, "queue", id, NULL);
+  g_autoptr(TgSpoolEntry) e = tg_spool_read(f->spool, TG_SPOOL_QUEUE, id, FALSE, NULL);
+  g_assert_nonnull(e);
+  g_assert_cmpmem(g_bytes_get_data(e->message, NULL), g_bytes_get_size(e->message), "new", 3);
+  g_free(id);
+  return inode_of(q);
+}
+
+/* A claimed file is new to tg_spool_recover(), however old it was. */
+static void test_recycle_recover(Fixture *f, gconstpointer data) {
+  ino_t ino;
+  g_autofree char *id = pool_one(f, &ino);
+  g_autofree char *pooled = g_build_filename(f->dir, "free", id, NULL);
+  struct timespec old[2] = {{.tv_sec = time(NULL) - 3600}, {.tv_sec = time(NULL) - 3600}};
+  g_assert_cmpint(utimensat(AT_FDCWD, pooled, old, 0), ==, 0);
+  TgSpoolWriter *w = tg_spool_writer_new(f->spool, "", NULL, "", NULL);
+  g_assert_nonnull(w);
+  g_assert_cmpuint(tg_spool_recover(f->spool), ==, 0);
+  char *nid = NULL;
+  g_assert_true(tg_spool_writer_write(w, "x", 1, NULL));
+  g_assert_true(tg_spool_writer_commit(w, TG_SPOOL_COMMIT_SYNC, &nid, NULL, NULL));
+  g_autofree char *q = g_build_filename(f->dir, "queue", nid, NULL);
+  g_assert_cmpuint(inode_of(q), ==, ino);
+  g_free(nid);
+}
+
+/* Files in free/ that are not ours to overwrite are thrown away, never
+ * written: one still locked by its old owner, a symlink, a second name
+ * of an inode (what a crash on a disk without a journal can leave). */
+static void test_recycle_refuses(Fixture *f, gconstpointer data) {
+  ino_t ino;
+  g_autofree char *id = pool_one(f, &ino);
+  g_autofree char *pooled = g_build_filename(f->dir, "free", id, NULL);
+  int holder = open(pooled, O_RDONLY);
+  g_assert_cmpint(flock(holder, LOCK_EX), ==, 0);
+  g_assert_cmpuint(enter_inode(f), !=, ino);
+  close(holder);
+
+  g_autofree char *victim = g_build_filename(f->dir, "victim", NULL);
+  g_assert_true(g_file_set_contents(victim, "keep me", -1, NULL));
+  g_autofree char *link_path = g_build_filename(f->dir, "free", "0000000000001-00000001", NULL);
+  g_assert_cmpint(symlink(victim, link_path), ==, 0);
+  tg_spool_free(f->spool); /* the last user of the pool: the next lists free/ */
+  f->spool = tg_spool_open(f->dir, NULL);
+  g_assert_cmpuint(enter_inode(f), !=, inode_of(victim));
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(victim, &text, NULL, NULL));
+  g_assert_cmpstr(text, ==, "keep me");
+
+  g_autofree char *hard = g_build_filename(f->dir, "free", "0000000000002-00000002", NULL);
+  g_assert_cmpint(link(victim, hard), ==, 0);
+  tg_spool_free(f->spool);
+  f->spool = tg_spool_open(f->dir, NULL);
+  g_assert_cmpuint(enter_inode(f), !=, inode_of(victim));
+  g_clear_pointer(&text, g_free);
+  g_assert_true(g_file_get_contents(victim, &text, NULL, NULL));
+  g_assert_cmpstr(text, ==, "keep me");
+}
+
+/* Short of disk space, the pool gives its files back first. */
+static void test_recycle_drain(Fixture *f, gconstpointer data) {
+  ino_t ino;
+  g_autofree char *id = pool_one(f, &ino);
+  g_autofree char *pooled = g_build_filename(f->dir, "free", id, NULL);
+  g_assert_true(g_file_test(pooled, G_FILE_TEST_EXISTS));
+  tg_spool_set_min_free(f->spool, G_MAXUINT64);
+  g_autoptr(GError) err = NULL;
+  g_assert_null(tg_spool_writer_new(f->spool, "", NULL, "", &err));
+  g_assert_error(err, TG_SPOOL_ERROR, TG_SPOOL_ERROR_NO_SPACE);
+  g_assert_false(g_file_test(pooled, G_FILE_TEST_EXISTS));
+}
+
 /* Other processes' retired files are found by a fresh process. */
 static void test_recycle_across_processes(Fixture *f, gconstpointer data) {
   char *id = NULL;
@@ -317,6 +406,9 @@ int main(int argc, char **argv) {
   ADD("/spool/quarantine-batch", test_quarantine_and_batch);
   ADD("/spool/recycle", test_recycle);
   ADD("/spool/recycle-big", test_recycle_big);
+  ADD("/spool/recycle-recover", test_recycle_recover);
+  ADD("/spool/recycle-refuses", test_recycle_refuses);
+  ADD("/spool/recycle-drain", test_recycle_drain);
   ADD("/spool/recycle-across-processes", test_recycle_across_processes);
   return g_test_run();
 }

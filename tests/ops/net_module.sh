@@ -6,10 +6,13 @@
 source "$TG_SOURCE_DIR/tests/lib.sh"
 mod=$(dirname "$TG")/ticketgate-net.so
 [ -f "$mod" ] || fail "module not built next to the binary: $mod"
-if ldd "$TG" | grep -Eq 'libetpan|libmicrohttpd|libgnutls'; then
-  fail "the binary links the network libraries itself: $(ldd "$TG" | grep -E 'etpan|microhttpd|gnutls')"
+# (Whole outputs first: grep -q would close the pipe on ldd, and
+# pipefail would count its SIGPIPE as a failure.)
+bin_libs=$(ldd "$TG"); mod_libs=$(ldd "$mod")
+if grep -Eq 'libetpan|libmicrohttpd|libgnutls' <<< "$bin_libs"; then
+  fail "the binary links the network libraries itself: $(grep -E 'etpan|microhttpd|gnutls' <<< "$bin_libs")"
 fi
-ldd "$mod" | grep -q libetpan || fail "module does not link libetpan"
+grep -q libetpan <<< "$mod_libs" || fail "module does not link libetpan"
 
 # A copy of the binary alone: deliver works, the network commands fail clearly.
 mkdir -p "$WORK/alone" && cp "$TG" "$WORK/alone/ticketgate"
@@ -35,6 +38,21 @@ rc=0; timeout 20 "$WORK/alone/ticketgate" -c conf serve --foreground 2> serve.er
 expect_eq serve-exit "$rc" 72
 grep -q "network module not loaded" serve.err || fail "serve's message: $(cat serve.err)"
 pass "deliver without the module; fetch and serve exit 72 naming the missing file"
+
+# A module of the right shape from another version (as mid-upgrade).
+cp "$TG_BUILD_DIR/tests/ops/fake_net_module.so" "$WORK/alone/ticketgate-net.so"
+rc=0; "$WORK/alone/ticketgate" -c conf fetch 2> fetch.err || rc=$?
+expect_eq other-build-exit "$rc" 72
+grep -q "ticketgate-net.so: built for another ticketgate" fetch.err || fail "other build's message: $(cat fetch.err)"
+pass "a module from another version is refused: $(head -c 160 fetch.err)"
+
+# Only the project's own names are exported to the module.
+# (Functions: data a library exports, like g_ascii_table, is copied into
+# the binary by the linker and must stay visible.)
+symbols=$(nm -D --defined-only "$TG")
+exported=$(awk '$2 == "T" {print $3}' <<< "$symbols" | grep -v '^tg_' | grep -v '^_' || true)
+[ -z "$exported" ] || fail "the binary exports names that could interpose on a library's: $exported"
+pass "the binary exports tg_* only"
 
 # Something that is not our module, where ours should be.
 cp /bin/true "$WORK/alone/ticketgate-net.so"
