@@ -70,17 +70,21 @@ typedef struct {
   guint32 options;  /* PCRE2 compile options */
   pcre2_code *code;
   pcre2_match_data *md;
-  gboolean jit;
+  gboolean want_jit;
+  gint jit_state;   /* 0: not tried yet, 1: JIT-compiled, -1: JIT failed */
   GArray *groups;   /* TgRuleGroup, named capture groups */
   TgRulePrefilter *pf; /* NULL: always run the regex */
 } TgRuleRegex;
 
 /* Compile; on failure returns NULL, *msg_r is PCRE2's message and *offset_r
- * the byte offset into pattern. */
+ * the byte offset into pattern.  JIT compilation waits for the first match
+ * (tg_rule_regex_jit). */
 TgRuleRegex *tg_rule_regex_new(const char *pattern, gsize len, const char *flags,
                                gboolean want_jit, TgRuleField field, char **msg_r,
                                gsize *offset_r);
 void tg_rule_regex_free(TgRuleRegex *re);
+/* JIT-compiles RE on its first use, when the ruleset wants JIT. */
+void tg_rule_regex_jit(TgRuleRegex *re);
 gboolean tg_rule_regex_has_group(const TgRuleRegex *re, const char *name);
 
 /* ---- rules -------------------------------------------------------------- */

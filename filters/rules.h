@@ -133,7 +133,8 @@ typedef void (*TgRuleRefFunc)(const char *kind, const char *name, const char *fi
 void tg_ruleset_foreach_ref(const TgRuleset *rs, TgRuleRefFunc fn, gpointer data);
 
 guint tg_ruleset_n_rules(const TgRuleset *rs);
-/* TRUE when every pattern was JIT-compiled (FALSE if JIT is unavailable). */
+/* TRUE when patterns are JIT-compiled (on their first match); FALSE when
+ * JIT is unavailable or turned off. */
 gboolean tg_ruleset_jit_ok(const TgRuleset *rs);
 
 /* ---- the message, as rules see it -------------------------------------- */

@@ -195,6 +195,8 @@ eval_match(Eval *e, const TgRule *r, const TgRuleCond *c)
   if (c->re->pf != NULL && !(e->flags & TG_RULE_EVAL_NO_PREFILTER) && !prefilter_pass(e, c))
     return 0;
   guint32 opts = PCRE2_NO_UTF_CHECK | ((e->flags & TG_RULE_EVAL_NO_JIT) ? PCRE2_NO_JIT : 0);
+  if (!(e->flags & TG_RULE_EVAL_NO_JIT))
+    tg_rule_regex_jit(c->re);
   do {
     int rc = pcre2_match(c->re->code, (PCRE2_SPTR)s, len, 0, opts, c->re->md, e->rs->mctx);
     if (rc >= 0) {

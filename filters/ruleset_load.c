@@ -128,19 +128,6 @@ tg_ruleset_load_sources(const TgRuleSource *sources, gsize n_sources,
       rs->jit_stack = pcre2_jit_stack_create(32 * 1024, o.jit_stack_max, NULL);
       pcre2_jit_stack_assign(rs->mctx, NULL, rs->jit_stack);
     }
-    for (guint i = 0; i < rs->rules->len && rs->jit_ok; i++) {
-      const TgRule *r = g_ptr_array_index(rs->rules, i);
-      for (guint k = 0; k < r->conds->len && rs->jit_ok; k++) {
-        const TgRuleCond *c = g_ptr_array_index(r->conds, k);
-        if (c->re != NULL && !c->re->jit)
-          rs->jit_ok = FALSE;
-        for (guint j = 0; c->children != NULL && j < c->children->len; j++) {
-          const TgRuleCond *cc = g_ptr_array_index(c->children, j);
-          if (cc->re != NULL && !cc->re->jit)
-            rs->jit_ok = FALSE;
-        }
-      }
-    }
     rs->pf_bits = g_malloc0((1u << TG_PREFILTER_BITS) / 8);
     build_gates(rs);
   }

@@ -7,6 +7,7 @@
  * against a prefilter-free run, and hostile input (truncation, NUL bytes,
  * invalid UTF-8, huge lines, random bytes) that must never crash.
  */
+#include "filters/rule_priv.h" /* lazy JIT: looks at the compiled patterns */
 #include "filters/rules.h"
 
 #include <glib/gstdio.h>
@@ -764,6 +765,39 @@ test_hostile_long_lines(void)
   load_and_drop("\xEF\xBB", 2);
 }
 
+/* Patterns are JIT-compiled when they first run, not at load: the rule
+ * the prefilter never lets run costs no JIT compile. */
+static void
+test_lazy_jit(void)
+{
+  guint32 jit = 0;
+  pcre2_config(PCRE2_CONFIG_JIT, &jit);
+  if (!jit) {
+    g_test_skip("PCRE2 without JIT");
+    return;
+  }
+  TgRuleSource src = { "t.rules",
+                       "rule \"inv\"\n    when body ~ /invoice|receipt/\n    tag billing\n"
+                       "rule \"pw\"\n    when body ~ /password|login/\n    tag account\n",
+                       -1 };
+  g_autoptr(TgRuleset) rs = tg_ruleset_load_sources(&src, 1, NULL, NULL, NULL);
+  g_assert_nonnull(rs);
+  g_assert_true(tg_ruleset_jit_ok(rs));
+  const TgRule *inv = g_ptr_array_index(rs->rules, 0);
+  const TgRule *pw = g_ptr_array_index(rs->rules, 1);
+  TgRuleRegex *re_inv = ((const TgRuleCond *)g_ptr_array_index(inv->conds, 0))->re;
+  TgRuleRegex *re_pw = ((const TgRuleCond *)g_ptr_array_index(pw->conds, 0))->re;
+  g_assert_cmpint(re_inv->jit_state, ==, 0);
+  g_assert_cmpint(re_pw->jit_state, ==, 0);
+  TgRuleInput in = { .body = "please resend the invoice", .body_len = -1 };
+  g_autoptr(TgRuleResult) r = NULL;
+  tg_ruleset_eval(rs, &in, &r);
+  g_autofree char *got = summarize(r);
+  g_assert_cmpstr(got, ==, "matched=inv +billing");
+  g_assert_cmpint(re_inv->jit_state, ==, 1);
+  g_assert_cmpint(re_pw->jit_state, ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -796,5 +830,6 @@ main(int argc, char **argv)
   g_test_add_func("/filters/hostile/truncation", test_hostile_truncation);
   g_test_add_func("/filters/hostile/bytes", test_hostile_bytes);
   g_test_add_func("/filters/hostile/long-lines", test_hostile_long_lines);
+  g_test_add_func("/filters/lazy-jit", test_lazy_jit);
   return g_test_run();
 }
