@@ -102,9 +102,16 @@ typedef struct {
 /* Load a set from @n_files files in memory, with the same rules and messages
  * as template_set_load(); @label plays the part of the directory in
  * `file:line: message` (e.g. "(built-in)").  Paths not ending in .mustache
- * are ignored.  Returns (transfer full) the set, or NULL and @error. */
+ * are ignored.  Names, sizes and encodings are checked here; each template
+ * is compiled on its first use (template_set_names() and
+ * template_set_check() compile them all), since this loads the built-in
+ * set that every `deliver` process needs one template of.
+ * Returns (transfer full) the set, or NULL and @error. */
 TemplateSet *template_set_load_files(const char *label, const TemplateFile *files, gsize n_files,
                                      const char *default_lang, GError **error);
+
+/* Files of a lazy set not compiled yet (0 for template_set_load()). */
+guint template_set_n_pending(const TemplateSet *set);
 
 /* (transfer full) another reference */
 TemplateSet *template_set_ref(TemplateSet *set);

@@ -4,6 +4,7 @@
  * choice and fallback, and templates/language.c.
  */
 #include "templates/language.h"
+#include "templates/template_builtin.h"
 #include "templates/template_sample.h"
 #include "templates/template_set.h"
 
@@ -35,6 +36,34 @@ test_defaults_check(void)
     g_assert_true(g_strv_contains((const char *const *)names, "ack-outage.ja"));
     g_assert_true(g_strv_contains((const char *const *)names, "canned/password-reset.ja"));
   }
+}
+
+/* The embedded set compiles a template when it is first used, and renders
+ * exactly what the same files on disk do. */
+static void
+test_builtin_lazy(void)
+{
+  g_autofree char *dir = default_dir();
+  g_autoptr(TemplateSet) disk = template_set_load(dir, "en", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TemplateSet) set = template_builtin_load("en", &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(template_set_n_pending(disk), ==, 0);
+  guint pending = template_set_n_pending(set);
+  g_assert_cmpuint(pending, >, 24);
+  g_autoptr(JsonNode) data = template_sample_new();
+  g_autoptr(TemplateOutput) a = template_set_render(set, "ack", "ja", data, NULL);
+  g_autoptr(TemplateOutput) b = template_set_render(disk, "ack", "ja", data, NULL);
+  g_assert_cmpstr(a->subject, ==, b->subject);
+  g_assert_cmpstr(a->text, ==, b->text);
+  /* ack.ja and the partials it uses, nothing else */
+  g_assert_cmpuint(template_set_n_pending(set), <, pending);
+  g_assert_cmpuint(template_set_n_pending(set), >, pending - 6);
+  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+  g_assert_true(template_set_check(set, NULL, problems));
+  g_assert_cmpuint(template_set_n_pending(set), ==, 0);
+  g_auto(GStrv) names = template_set_names(set);
+  g_assert_cmpuint(g_strv_length(names), ==, 24);
 }
 
 static void
@@ -220,6 +249,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/template-set/defaults-check", test_defaults_check);
   g_test_add_func("/template-set/render-ack", test_render_ack);
+  g_test_add_func("/template-set/builtin-lazy", test_builtin_lazy);
   g_test_add_func("/template-set/load-errors", test_load_errors);
   g_test_add_func("/template-set/check-problems", test_check_problems);
   g_test_add_func("/language/detect", test_language);
