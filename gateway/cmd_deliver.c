@@ -46,7 +46,12 @@ static gboolean spool_stdin(TgSpool *spool, const char *sender,
     }
   }
   tg_test_hooks_pause("in-spool-write");
-  return tg_spool_writer_commit(w, TG_SPOOL_COMMIT_SYNC, id_r, lock_r, error);
+  /* No fsync here: nothing is acknowledged until the entry's ticket is
+   * committed in SQLite (durable) or the entry is quarantined (which
+   * syncs it); every failure before that exits 75 and the MTA keeps the
+   * message.  The spool copy is for `spool retry` after such a failure.
+   * Two flushes of four per delivery. */
+  return tg_spool_writer_commit(w, TG_SPOOL_COMMIT_UNSYNCED, id_r, lock_r, error);
 }
 
 int tg_cmd_deliver(int argc, char **argv) {
@@ -94,7 +99,7 @@ int tg_cmd_deliver(int argc, char **argv) {
     tg_err("deliver: from=<%s> deferred: %s", sender ? sender : "", err->message);
     return EX_TEMPFAIL;
   }
-  /* Accepted.  From here on the entry is safe in the spool. */
+  /* In queue/, locked by us, not yet acknowledged (see spool_stdin). */
   tg_test_hooks_pause("after-spool");
   g_autoptr(TgPipeline) pipe = tg_pipeline_open(cfg, &err);
   if (!pipe) {

@@ -327,6 +327,8 @@ gboolean tg_spool_writer_commit(TgSpoolWriter *w, TgSpoolCommitMode mode,
       goto fail;
     }
   }
+  if (mode == TG_SPOOL_COMMIT_UNSYNCED && !rename_into_queue(s, w->id, error))
+    goto fail;
   if (mode == TG_SPOOL_COMMIT_SYNC) {
     if (!rename_into_queue(s, w->id, error))
       goto fail;
@@ -625,6 +627,14 @@ gboolean tg_spool_quarantine(TgSpool *s, TgSpoolEntry *e, const char *code,
   g_autofree char *to = g_build_filename(s->quarantine_dir, e->id, NULL);
   g_autofree char *reason_path = g_strconcat(to, ".reason", NULL);
   g_autofree char *line = g_strdup_printf("%s %s\n", code, text ? text : "");
+  /* The quarantine may hold the only copy: its bytes must be on disk. */
+  int fd = e->lock_fd >= 0 ? e->lock_fd : open(from, O_RDONLY | O_CLOEXEC);
+  int rc = fd >= 0 ? tg_spool_sys.fsync(fd) : -1;
+  int err = errno;
+  if (fd >= 0 && fd != e->lock_fd)
+    close(fd);
+  if (rc != 0)
+    return set_errno_error(error, "fsync", from, err);
   /* Reason lines are one line: peer text never spans several. */
   for (char *c = line; c[0] && c[1]; c++)
     if (*c == '\n' || *c == '\r')

@@ -97,6 +97,11 @@ gboolean tg_spool_writer_over_limit(const TgSpoolWriter *w);
 typedef enum {
   TG_SPOOL_COMMIT_SYNC,   /* fsync file, rename, fsync directory */
   TG_SPOOL_COMMIT_DEFER,  /* write and close only; caller batches the syncs */
+  /* Rename into queue/ without any fsync.  For a caller that acknowledges
+   * the message only once it is durable elsewhere (`deliver`: the SQLite
+   * commit of its ticket, or tg_spool_quarantine(), which syncs the file)
+   * and otherwise answers "try again", so the sender keeps it. */
+  TG_SPOOL_COMMIT_UNSYNCED,
 } TgSpoolCommitMode;
 
 /* Finishes the entry.  In SYNC mode, when TRUE is returned the entry is
@@ -138,7 +143,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TgSpoolEntry, tg_spool_entry_free)
 /* Removes a processed entry from queue/ (or quarantine/) and releases its
  * lock.  Idempotent. */
 gboolean tg_spool_retire(TgSpool *spool, TgSpoolEntry *e, GError **error);
-/* Moves an entry from queue/ into quarantine/ with "CODE TEXT". */
+/* Moves an entry from queue/ into quarantine/ with "CODE TEXT", durably:
+ * the file's data is synced too (it may come from an UNSYNCED commit). */
 gboolean tg_spool_quarantine(TgSpool *spool, TgSpoolEntry *e, const char *code,
                              const char *text, GError **error);
 /* Moves a quarantined entry back into queue/ for a retry. */

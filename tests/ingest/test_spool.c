@@ -159,6 +159,32 @@ static void test_faults(Fixture *f, gconstpointer data) {
   }
 }
 
+/* UNSYNCED (deliver): no fsync at all, and the entry is in queue/; the
+ * quarantine, which may keep the only copy, syncs the file itself. */
+static void test_unsynced_and_quarantine(Fixture *f, gconstpointer data) {
+  fail_after = 0;
+  failing_errno = EIO;
+  tg_spool_sys.fsync = faulty_fsync; /* any fsync fails */
+  TgSpoolWriter *w = tg_spool_writer_new(f->spool, "", NULL, "", NULL);
+  g_assert_true(tg_spool_writer_write(w, "msg", 3, NULL));
+  char *id = NULL;
+  int lock_fd = -1;
+  g_assert_true(tg_spool_writer_commit(w, TG_SPOOL_COMMIT_UNSYNCED, &id, &lock_fd, NULL));
+  g_assert_cmpuint(count(f, TG_SPOOL_QUEUE), ==, 1);
+  g_autoptr(TgSpoolEntry) e = tg_spool_read_locked(f->spool, id, lock_fd, NULL);
+  g_assert_nonnull(e);
+  g_autoptr(GError) err = NULL;
+  g_assert_false(tg_spool_quarantine(f->spool, e, "test", "x", &err));
+  g_assert_error(err, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP);
+  g_assert_nonnull(strstr(err->message, "fsync"));
+  g_assert_cmpuint(count(f, TG_SPOOL_QUEUE), ==, 1); /* stays where it was */
+  g_assert_cmpuint(count(f, TG_SPOOL_QUARANTINE), ==, 0);
+  tg_spool_sys_reset();
+  g_assert_true(tg_spool_quarantine(f->spool, e, "test", "x", NULL));
+  g_assert_cmpuint(count(f, TG_SPOOL_QUARANTINE), ==, 1);
+  g_free(id);
+}
+
 static void test_limits(Fixture *f, gconstpointer data) {
   tg_spool_set_max_message(f->spool, 10);
   g_autoptr(GError) err = NULL;
@@ -402,6 +428,7 @@ int main(int argc, char **argv) {
   ADD("/spool/torn", test_torn_entry);
   ADD("/spool/faults", test_faults);
   ADD("/spool/limits", test_limits);
+  ADD("/spool/unsynced-quarantine", test_unsynced_and_quarantine);
   ADD("/spool/ids", test_ids);
   ADD("/spool/quarantine-batch", test_quarantine_and_batch);
   ADD("/spool/recycle", test_recycle);
