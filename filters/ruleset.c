@@ -4,7 +4,9 @@
  * PURPOSE
  *   tg_ruleset_ref() / tg_ruleset_unref() share a TgRuleset between the
  *   daemon's "current rules" pointer and evaluations in flight, so a reload can
- *   swap sets without waiting.  tg_ruleset_n_rules() and tg_ruleset_jit_ok()
+ *   swap sets without waiting.  Evaluation is not thread-safe: each pattern
+ *   has one match data block and is JIT-compiled on its first match, so one
+ *   thread at a time evaluates a given set (each pipeline loads its own).  tg_ruleset_n_rules() and tg_ruleset_jit_ok()
  *   describe a set for `ticketgate check` and the benchmark.
  *
  * OWNERSHIP

@@ -287,7 +287,9 @@ gboolean tg_pipeline_process_id(TgPipeline *p, const char *id, TgPipeResult *r,
       return TRUE;
     }
     if (g_error_matches(rerr, TG_SPOOL_ERROR, TG_SPOOL_ERROR_CORRUPT)) {
-      /* A torn entry in queue/ cannot come from our writer; keep the bytes. */
+      /* Torn: a power loss after an unsynced `deliver` commit (that
+       * message was never acknowledged: the MTA still has it), or a file
+       * written by something else.  Keep the bytes for the operator. */
       TgSpoolEntry stub = {.id = (char *)id, .sender = (char *)"", .lock_fd = -1};
       return quarantine(p, &stub, r, "corrupt", rerr->message, error);
     }

@@ -207,6 +207,10 @@ TgSpoolWriter *tg_spool_writer_new(TgSpool *s, const char *sender,
   w->buf = g_string_sized_new(WRITE_BUFFER + 1024);
   w->chunk = g_string_sized_new(WRITE_BUFFER + 1024);
   g_string_append(w->buf, SPOOL_MAGIC);
+  /* The entry's own id: a file reused from free/ whose new bytes a power
+   * loss kept from the disk still holds its previous entry, complete and
+   * well formed; this record tells the reader it is not this entry. */
+  append_record(w->buf, 'I', w->id, strlen(w->id));
   g_autofree char *now = g_strdup_printf("%" G_GINT64_FORMAT,
                                          g_get_real_time() / G_USEC_PER_SEC);
   append_record(w->buf, 'T', now, strlen(now));
@@ -441,6 +445,10 @@ static gboolean parse_entry(TgSpoolEntry *e, GBytes *content, const char *path,
     if ((guint64)(end - p) < rlen + 1 || p[rlen] != '\n')
       goto corrupt;
     switch (type) {
+    case 'I':
+      if (rlen != strlen(e->id) || memcmp(p, e->id, rlen) != 0)
+        goto corrupt;
+      break;
     case 'T':
       e->arrival = g_ascii_strtoll(p, NULL, 10);
       break;

@@ -16,10 +16,12 @@
  *
  * Entry file format (typed, length-prefixed, explicit end):
  *   "TGSPOOL1\n" then records "<type><decimal length>:<bytes>\n", types
+ *   I the entry's own id (files written before it existed lack it),
  *   T arrival (unix seconds), S envelope sender, R envelope recipient (0..n),
  *   O origin ("deliver", "smtp 127.0.0.1", "imap NAME"), M message bytes
  *   (0..n chunks, concatenated), and last "E0:\n".  A file without the E
- *   record is torn and refused by the reader.
+ *   record, or whose I record names another entry, is torn and refused by
+ *   the reader.
  *
  * Processing takes an exclusive flock() on the entry so that `serve`,
  * `deliver` and `spool retry` running at once never ticket it twice.

@@ -93,24 +93,28 @@ int tg_spool_recycle_claim(TgSpoolRecycle *r, const char *path) {
     if (!name)
       return -1;
     g_autofree char *from = g_build_filename(r->dir, name, NULL);
-    /* NOREPLACE: PATH is a fresh id, but never overwrite on faith. */
-    if (renameat2(AT_FDCWD, from, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
-      if (errno == ENOENT)
-        continue; /* another process claimed it first */
-      return -1;
-    }
     /* Not O_TRUNC: the writer overwrites in place and cuts the rest.
      * O_NOFOLLOW: whoever can write free/ must not aim us elsewhere. */
-    int fd = tg_spool_sys.open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int fd = tg_spool_sys.open(from, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-      unlink(path);
+      if (errno != ENOENT) /* a symlink or worse: not ours to keep */
+        unlink(from);
+      continue;
+    }
+    /* tg_spool_recover() judges tmp/ files by their mtime: touch it
+     * before it appears there.  If another claimant wins the rename,
+     * touching its file did no harm. */
+    futimens(fd, NULL);
+    /* NOREPLACE: PATH is a fresh id, but never overwrite on faith. */
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
+      close(fd);
       continue;
     }
     /* Only a plain file that no other name links to (on a disk without a
      * journal a crash can leave a rename half done, one inode linked as
      * free/X and as an accepted queue/ entry) and that no process still
-     * holds locked (the retired entry's owner keeps its flock until it
-     * frees the entry).  The lock taken here stays the writer's. */
+     * holds locked (a reader that opened it under its old queue/ name).
+     * The lock taken here stays the writer's. */
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
         flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -118,8 +122,6 @@ int tg_spool_recycle_claim(TgSpoolRecycle *r, const char *path) {
       unlink(path);
       continue;
     }
-    /* tg_spool_recover() judges tmp/ files by their age: this is new. */
-    futimens(fd, NULL);
     return fd;
   }
   return -1;

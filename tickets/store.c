@@ -13,7 +13,7 @@ struct TgStore {
   gboolean in_tx;
   gint64 last_commit_us;
   guint busy_ms;
-  guint commits; /* successful COMMITs on this connection */
+  guint commits; /* commits that wrote WAL frames (counted by the hook) */
 };
 
 gint64 tg_store_last_commit_us(TgStore *s) { return s->last_commit_us; }
@@ -98,7 +98,7 @@ static gboolean migrate(TgStore *s, GError **error) {
 static int wal_checkpoint_hook(void *arg, sqlite3 *db, const char *name,
                                int frames) {
   TgStore *s = arg;
-  gboolean first = s->commits == 0;
+  gboolean first = s->commits++ == 0;
   if (frames < (first ? TG_WAL_TRUNCATE_FRAMES : TG_WAL_PASSIVE_FRAMES))
     return SQLITE_OK;
   int rc = SQLITE_BUSY;
@@ -150,6 +150,7 @@ TgStore *tg_store_open(const char *path, guint busy_ms, GError **error) {
     tg_store_free(s);
     return NULL;
   }
+  s->commits = 0; /* migrations are not the caller's work */
   return s;
 }
 
@@ -158,11 +159,11 @@ void tg_store_free(TgStore *s) {
     return;
   /* A long-lived writer (serve, import) leaves the WAL as it found it:
    * empty, not up to 1,000 frames that the next process would read. */
+  g_hash_table_unref(s->stmts); /* a statement mid-row would block it */
   if (s->commits > 1 && s->db) {
     sqlite3_busy_timeout(s->db, 0);
     sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
   }
-  g_hash_table_unref(s->stmts);
   sqlite3_close(s->db);
   g_free(s);
 }
@@ -196,7 +197,6 @@ gboolean tg_store_commit(TgStore *s, GError **error) {
     return FALSE;
   }
   s->in_tx = FALSE;
-  s->commits++;
   return TRUE;
 }
 

@@ -185,6 +185,26 @@ static void test_unsynced_and_quarantine(Fixture *f, gconstpointer data) {
   g_free(id);
 }
 
+/* A well-formed entry under another entry's name (what a reused file
+ * whose new bytes never reached the disk looks like) is refused. */
+static void test_foreign_entry(Fixture *f, gconstpointer data) {
+  char *id = NULL;
+  g_assert_true(tg_spool_enter(f->spool, "a@x", NULL, "", "old message", 11, &id, NULL));
+  g_autofree char *src = g_build_filename(f->dir, "queue", id, NULL);
+  g_autofree char *bytes = NULL;
+  gsize len = 0;
+  g_assert_true(g_file_get_contents(src, &bytes, &len, NULL));
+  const char *other = "0000000000001-0000abcd";
+  g_autofree char *dst = g_build_filename(f->dir, "queue", other, NULL);
+  g_assert_true(g_file_set_contents(dst, bytes, (gssize)len, NULL));
+  g_autoptr(GError) err = NULL;
+  g_assert_null(tg_spool_read(f->spool, TG_SPOOL_QUEUE, other, FALSE, &err));
+  g_assert_error(err, TG_SPOOL_ERROR, TG_SPOOL_ERROR_CORRUPT);
+  g_autoptr(TgSpoolEntry) e = tg_spool_read(f->spool, TG_SPOOL_QUEUE, id, FALSE, NULL);
+  g_assert_nonnull(e); /* under its own name it reads */
+  g_free(id);
+}
+
 static void test_limits(Fixture *f, gconstpointer data) {
   tg_spool_set_max_message(f->spool, 10);
   g_autoptr(GError) err = NULL;
@@ -426,6 +446,7 @@ int main(int argc, char **argv) {
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, setup, fn, teardown)
   ADD("/spool/roundtrip", test_roundtrip);
   ADD("/spool/torn", test_torn_entry);
+  ADD("/spool/foreign", test_foreign_entry);
   ADD("/spool/faults", test_faults);
   ADD("/spool/limits", test_limits);
   ADD("/spool/unsynced-quarantine", test_unsynced_and_quarantine);

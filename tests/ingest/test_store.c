@@ -155,16 +155,18 @@ static void test_wal_bounded(void) {
   sqlite3_finalize(q);
   /* A connection that commits many times (serve, import) checkpoints
    * PASSIVE as it goes and leaves an empty WAL when it closes. */
-  for (int batch = 0; batch < 12; batch++) {
+  for (int batch = 0; batch < 30; batch++) {
     g_assert_true(tg_store_begin(s, NULL));
     for (int i = 0; i < 100; i++) {
       g_autofree char *sql = g_strdup_printf("INSERT INTO b VALUES('%s')", blob);
       g_assert_cmpint(sqlite3_exec(tg_store_db(s), sql, NULL, NULL, NULL), ==, SQLITE_OK);
     }
     g_assert_true(tg_store_commit(s, NULL));
+    /* 3,000 frames in all: PASSIVE checkpoints and restarts keep the WAL
+     * near 1,000 frames plus a transaction. */
+    g_assert_cmpint(g_stat(wal, &st), ==, 0);
+    g_assert_cmpint(st.st_size, <, 1150 * 4120);
   }
-  g_assert_cmpint(g_stat(wal, &st), ==, 0);
-  g_assert_cmpint(st.st_size, <, 1200 * 4120);
   tg_store_free(s);
   g_assert_cmpint(g_stat(wal, &st), ==, 0);
   g_assert_cmpint(st.st_size, ==, 0);
