@@ -20,7 +20,7 @@ typedef struct {
 static gboolean flush_batch(TgPipeline *pipe, GPtrArray *ids, GArray *locks,
                             ImportStats *st, GError **error) {
   TgSpool *spool = tg_pipeline_spool(pipe);
-  if (!tg_spool_commit_batch(spool, ids, error))
+  if (!tg_spool_commit_batch(spool, ids, NULL, error))
     return FALSE;
   g_autoptr(GPtrArray) entries =
       g_ptr_array_new_with_free_func((GDestroyNotify)tg_spool_entry_free);

@@ -268,7 +268,7 @@ static gboolean poll_group(TgImapPoll *p, TgImapConn *c, const char *folder,
       done_uid = v[i].uid - 1;
       break;
     }
-  if (ok && !tg_spool_commit_batch(p->spool, ids, &serr))
+  if (ok && !tg_spool_commit_batch(p->spool, ids, NULL, &serr))
     ok = FALSE;
   if (!ok) {
     /* Nothing of this group counts as accepted: leave it on the server.

@@ -59,23 +59,36 @@ static void commit_batch(TgSmtpCommit *c, GPtrArray *requests) {
   for (guint i = 0; i < requests->len; i++)
     g_ptr_array_add(ids, ((Request *)g_ptr_array_index(requests, i))->id);
   g_autoptr(GError) err = NULL;
+  g_autoptr(GPtrArray) failed = g_ptr_array_new(); /* borrowed ids */
   TgSmtpError code = TG_SMTP_OK;
-  if (!tg_spool_commit_batch(c->spool, ids, &err)) {
+  if (!tg_spool_commit_batch(c->spool, ids, failed, &err)) {
     code = tg_smtp_error_from_gerror(err);
-    tg_err("group commit of %u spool entries failed: %s", ids->len, err->message);
-    for (guint i = 0; i < ids->len; i++) {
+    tg_err("group commit: %u of %u spool entries failed: %s", failed->len, ids->len,
+           err->message);
+    for (guint i = 0; i < failed->len; i++) {
       g_autofree char *tmp = g_build_filename(tg_spool_dir(c->spool), "tmp",
-                                              (char *)g_ptr_array_index(ids, i), NULL);
+                                              (char *)g_ptr_array_index(failed, i), NULL);
       unlink(tmp);
     }
-  } else {
-    atomic_fetch_add(&c->batches, 1);
-    atomic_fetch_add(&c->entries, ids->len);
-    if (c->notify)
-      c->notify(c->notify_data, ids);
   }
-  for (guint i = 0; i < requests->len; i++)
-    ((Request *)g_ptr_array_index(requests, i))->err = code;
+  /* Each session gets its own answer: the entries that reached queue/
+   * are accepted even when others of the batch were not. */
+  g_autoptr(GPtrArray) accepted = g_ptr_array_new();
+  for (guint i = 0; i < requests->len; i++) {
+    Request *r = g_ptr_array_index(requests, i);
+    gboolean lost = FALSE;
+    for (guint k = 0; k < failed->len && !lost; k++)
+      lost = g_ptr_array_index(failed, k) == r->id;
+    r->err = lost ? code : TG_SMTP_OK;
+    if (!lost)
+      g_ptr_array_add(accepted, r->id);
+  }
+  if (accepted->len) {
+    atomic_fetch_add(&c->batches, 1);
+    atomic_fetch_add(&c->entries, accepted->len);
+    if (c->notify)
+      c->notify(c->notify_data, accepted);
+  }
   Finished *f = g_new0(Finished, 1);
   f->requests = g_ptr_array_ref(requests);
   g_main_context_invoke_full(c->ctx, G_PRIORITY_HIGH, deliver_results, f,

@@ -357,21 +357,55 @@ fail:
   return FALSE;
 }
 
-gboolean tg_spool_commit_batch(TgSpool *s, GPtrArray *ids, GError **error) {
+static void fail_all(GPtrArray *ids, GPtrArray *failed_r) {
+  for (guint i = 0; failed_r && i < ids->len; i++)
+    g_ptr_array_add(failed_r, g_ptr_array_index(ids, i));
+}
+
+gboolean tg_spool_commit_batch(TgSpool *s, GPtrArray *ids, GPtrArray *failed_r,
+                               GError **error) {
   if (ids->len == 0)
     return TRUE;
   int fd = open(s->tmp_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
+  if (fd < 0) {
+    fail_all(ids, failed_r);
     return set_errno_error(error, "open", s->tmp_dir, errno);
+  }
   int rc = tg_spool_sys.syncfs(fd);
   int err = errno;
   close(fd);
-  if (rc != 0)
+  if (rc != 0) {
+    fail_all(ids, failed_r);
     return set_errno_error(error, "syncfs", s->tmp_dir, err);
-  for (guint i = 0; i < ids->len; i++)
-    if (!rename_into_queue(s, g_ptr_array_index(ids, i), error))
-      return FALSE;
-  return fsync_dir(s->queue_dir, error);
+  }
+  /* One entry that does not move does not hold back the others: they
+   * are in queue/ and will be ticketed, so they must be answered as
+   * accepted, or the sender's retry would store them twice. */
+  GError *first = NULL;
+  for (guint i = 0; i < ids->len; i++) {
+    GError *one = NULL;
+    if (!rename_into_queue(s, g_ptr_array_index(ids, i), &one)) {
+      if (failed_r)
+        g_ptr_array_add(failed_r, g_ptr_array_index(ids, i));
+      if (!first)
+        first = one;
+      else
+        g_error_free(one);
+      if (!failed_r)
+        break; /* all or nothing is all the caller can tell apart */
+    }
+  }
+  if (!fsync_dir(s->queue_dir, first ? NULL : &first)) {
+    /* Nothing renamed is provably durable: every entry failed. */
+    if (failed_r)
+      g_ptr_array_set_size(failed_r, 0);
+    fail_all(ids, failed_r);
+  }
+  if (first) {
+    g_propagate_error(error, first);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 gboolean tg_spool_enter(TgSpool *s, const char *sender,

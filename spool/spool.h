@@ -117,8 +117,13 @@ void tg_spool_writer_abort(TgSpoolWriter *w);
 
 /* Group commit for DEFER'd writers: makes every entry written so far
  * durable with one syncfs(), then renames them into queue/ and fsyncs the
- * directory once.  IDS is the list of ids returned by DEFER commits. */
-gboolean tg_spool_commit_batch(TgSpool *spool, GPtrArray *ids, GError **error);
+ * directory once.  IDS is the list of ids returned by DEFER commits.
+ * FALSE when any entry failed; FAILED_R (may be NULL) then receives the ids
+ * (borrowed from IDS) that are not accepted.  The others are durable in
+ * queue/ and must be treated as accepted.  Without FAILED_R the renames
+ * stop at the first failure. */
+gboolean tg_spool_commit_batch(TgSpool *spool, GPtrArray *ids, GPtrArray *failed_r,
+                               GError **error);
 
 /* Convenience: one whole message, SYNC mode. */
 gboolean tg_spool_enter(TgSpool *spool, const char *sender,

@@ -120,6 +120,58 @@ static int faulty_rename(const char *a, const char *b) {
   return rename(a, b);
 }
 
+static int rename_calls, rename_fail_at;
+static int rename_fails_once(const char *a, const char *b) {
+  if (++rename_calls == rename_fail_at) {
+    errno = EIO;
+    return -1;
+  }
+  return rename(a, b);
+}
+
+/* A group commit where one entry does not move: the others are in queue/
+ * and are reported as accepted; only the failed one is not (its sender
+ * retries it).  A failed directory fsync fails every entry. */
+static void test_batch_partial(Fixture *f, gconstpointer data) {
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+  for (int i = 0; i < 3; i++) {
+    TgSpoolWriter *w = tg_spool_writer_new(f->spool, "", NULL, "", NULL);
+    g_assert_true(tg_spool_writer_write(w, "m", 1, NULL));
+    char *id;
+    g_assert_true(tg_spool_writer_commit(w, TG_SPOOL_COMMIT_DEFER, &id, NULL, NULL));
+    g_ptr_array_add(ids, id);
+  }
+  rename_calls = 0;
+  rename_fail_at = 2;
+  tg_spool_sys.rename = rename_fails_once;
+  g_autoptr(GPtrArray) failed = g_ptr_array_new();
+  g_autoptr(GError) err = NULL;
+  g_assert_false(tg_spool_commit_batch(f->spool, ids, failed, &err));
+  tg_spool_sys_reset();
+  g_assert_error(err, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP);
+  g_assert_cmpuint(failed->len, ==, 1);
+  g_assert_true(g_ptr_array_index(failed, 0) == g_ptr_array_index(ids, 1));
+  g_assert_cmpuint(count(f, TG_SPOOL_QUEUE), ==, 2);
+  g_assert_cmpuint(count_tmp(f), ==, 1);
+
+  g_autoptr(GPtrArray) more = g_ptr_array_new_with_free_func(g_free);
+  for (int i = 0; i < 2; i++) {
+    TgSpoolWriter *w = tg_spool_writer_new(f->spool, "", NULL, "", NULL);
+    g_assert_true(tg_spool_writer_write(w, "m", 1, NULL));
+    char *id;
+    g_assert_true(tg_spool_writer_commit(w, TG_SPOOL_COMMIT_DEFER, &id, NULL, NULL));
+    g_ptr_array_add(more, id);
+  }
+  fail_after = 0;
+  failing_errno = EIO;
+  tg_spool_sys.fsync = faulty_fsync;
+  g_autoptr(GPtrArray) failed2 = g_ptr_array_new();
+  g_autoptr(GError) err2 = NULL;
+  g_assert_false(tg_spool_commit_batch(f->spool, more, failed2, &err2));
+  tg_spool_sys_reset();
+  g_assert_cmpuint(failed2->len, ==, 2);
+}
+
 /* Fail the N-th write / fsync / rename with ENOSPC or EIO: the commit
  * reports a temporary failure and leaves neither a queued entry nor a
  * stray tmp file - the client keeps the message. */
@@ -249,7 +301,7 @@ static void test_quarantine_and_batch(Fixture *f, gconstpointer data) {
   }
   /* Deferred entries are not accepted yet. */
   g_assert_cmpuint(count(f, TG_SPOOL_QUEUE), ==, 0);
-  g_assert_true(tg_spool_commit_batch(f->spool, ids, NULL));
+  g_assert_true(tg_spool_commit_batch(f->spool, ids, NULL, NULL));
   g_assert_cmpuint(count(f, TG_SPOOL_QUEUE), ==, 5);
   g_autoptr(TgSpoolEntry) e = tg_spool_read(f->spool, TG_SPOOL_QUEUE,
                                             g_ptr_array_index(ids, 0), TRUE, NULL);
@@ -452,6 +504,7 @@ int main(int argc, char **argv) {
   ADD("/spool/unsynced-quarantine", test_unsynced_and_quarantine);
   ADD("/spool/ids", test_ids);
   ADD("/spool/quarantine-batch", test_quarantine_and_batch);
+  ADD("/spool/batch-partial", test_batch_partial);
   ADD("/spool/recycle", test_recycle);
   ADD("/spool/recycle-big", test_recycle_big);
   ADD("/spool/recycle-recover", test_recycle_recover);
