@@ -3,6 +3,7 @@
  * message.  Exit 0 when all is well, 78 (EX_CONFIG) otherwise. */
 #include "gateway/cli.h"
 #include "gateway/escalate_config.h"
+#include "gateway/net_module.h"
 #include "gateway/notify_config.h"
 #include "gateway/pipeline.h"
 #include "gateway/privdrop.h"
@@ -51,6 +52,17 @@ int tg_cmd_check(int argc, char **argv) {
     for (guint i = 0; i < unsafe->len; i++)
       fprintf(stderr, "%s: unsafe: %s\n", cfg->source, (char *)g_ptr_array_index(unsafe, i));
     problems += unsafe->len;
+  }
+  /* What `serve` would load at start: catch a broken install before a
+   * restart does (serve then exits 72). */
+  if (cfg && ((cfg->metrics_listen && cfg->metrics_listen[0]) ||
+              (cfg->imap && cfg->imap->len) || (cfg->smarthost && cfg->smarthost[0]))) {
+    g_autoptr(GError) nerr = NULL;
+    if (!tg_net(&nerr)) {
+      fprintf(stderr, "%s: IMAP, metrics or smarthost configured: %s\n",
+              cfg->source, nerr->message);
+      problems++;
+    }
   }
   if (cfg) { /* ops (issue 9): [gateway] user must exist */
     g_autoptr(GError) uerr = NULL;

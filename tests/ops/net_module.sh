@@ -37,7 +37,11 @@ grep -q "network module not loaded: ticketgate-net.so not found in $WORK/alone" 
 rc=0; timeout 20 "$WORK/alone/ticketgate" -c conf serve --foreground 2> serve.err || rc=$?
 expect_eq serve-exit "$rc" 72
 grep -q "network module not loaded" serve.err || fail "serve's message: $(cat serve.err)"
-pass "deliver without the module; fetch and serve exit 72 naming the missing file"
+rc=0; "$WORK/alone/ticketgate" -c conf check 2> check.err || rc=$?
+expect_eq check-exit "$rc" 78
+grep -q "IMAP, metrics or smarthost configured: network module not loaded" check.err ||
+  fail "check's message: $(cat check.err)"
+pass "deliver without the module; fetch and serve exit 72 naming the missing file, check reports it"
 
 # A module of the right shape from another version (as mid-upgrade).
 cp "$TG_BUILD_DIR/tests/ops/fake_net_module.so" "$WORK/alone/ticketgate-net.so"
