@@ -120,6 +120,19 @@ static int faulty_rename(const char *a, const char *b) {
   return rename(a, b);
 }
 
+/* N entries written in DEFER mode (in tmp/, not accepted yet). */
+static GPtrArray *defer_entries(Fixture *f, int n) {
+  GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+  for (int i = 0; i < n; i++) {
+    TgSpoolWriter *w = tg_spool_writer_new(f->spool, "", NULL, "", NULL);
+    g_assert_true(tg_spool_writer_write(w, "m", 1, NULL));
+    char *id;
+    g_assert_true(tg_spool_writer_commit(w, TG_SPOOL_COMMIT_DEFER, &id, NULL, NULL));
+    g_ptr_array_add(ids, id);
+  }
+  return ids;
+}
+
 static int rename_calls, rename_fail_at;
 static int rename_fails_once(const char *a, const char *b) {
   if (++rename_calls == rename_fail_at) {
@@ -133,14 +146,7 @@ static int rename_fails_once(const char *a, const char *b) {
  * and are reported as accepted; only the failed one is not (its sender
  * retries it).  A failed directory fsync fails every entry. */
 static void test_batch_partial(Fixture *f, gconstpointer data) {
-  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
-  for (int i = 0; i < 3; i++) {
-    TgSpoolWriter *w = tg_spool_writer_new(f->spool, "", NULL, "", NULL);
-    g_assert_true(tg_spool_writer_write(w, "m", 1, NULL));
-    char *id;
-    g_assert_true(tg_spool_writer_commit(w, TG_SPOOL_COMMIT_DEFER, &id, NULL, NULL));
-    g_ptr_array_add(ids, id);
-  }
+  g_autoptr(GPtrArray) ids = defer_entries(f, 3);
   rename_calls = 0;
   rename_fail_at = 2;
   tg_spool_sys.rename = rename_fails_once;
@@ -154,14 +160,7 @@ static void test_batch_partial(Fixture *f, gconstpointer data) {
   g_assert_cmpuint(count(f, TG_SPOOL_QUEUE), ==, 2);
   g_assert_cmpuint(count_tmp(f), ==, 1);
 
-  g_autoptr(GPtrArray) more = g_ptr_array_new_with_free_func(g_free);
-  for (int i = 0; i < 2; i++) {
-    TgSpoolWriter *w = tg_spool_writer_new(f->spool, "", NULL, "", NULL);
-    g_assert_true(tg_spool_writer_write(w, "m", 1, NULL));
-    char *id;
-    g_assert_true(tg_spool_writer_commit(w, TG_SPOOL_COMMIT_DEFER, &id, NULL, NULL));
-    g_ptr_array_add(more, id);
-  }
+  g_autoptr(GPtrArray) more = defer_entries(f, 2);
   fail_after = 0;
   failing_errno = EIO;
   tg_spool_sys.fsync = faulty_fsync;
@@ -291,14 +290,7 @@ static void test_ids(Fixture *f, gconstpointer data) {
 }
 
 static void test_quarantine_and_batch(Fixture *f, gconstpointer data) {
-  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
-  for (int i = 0; i < 5; i++) {
-    TgSpoolWriter *w = tg_spool_writer_new(f->spool, "", NULL, "", NULL);
-    g_assert_true(tg_spool_writer_write(w, "m", 1, NULL));
-    char *id;
-    g_assert_true(tg_spool_writer_commit(w, TG_SPOOL_COMMIT_DEFER, &id, NULL, NULL));
-    g_ptr_array_add(ids, id);
-  }
+  g_autoptr(GPtrArray) ids = defer_entries(f, 5);
   /* Deferred entries are not accepted yet. */
   g_assert_cmpuint(count(f, TG_SPOOL_QUEUE), ==, 0);
   g_assert_true(tg_spool_commit_batch(f->spool, ids, NULL, NULL));
