@@ -3,9 +3,10 @@
  *
  * PURPOSE
  *   tg_rule_regex_new() compiles a `/pattern/flags` from a rule file with PCRE2
- *   in UTF + UCP mode (JIT-compiled on first use when JIT is available), allocates the
- *   pattern's own match data, records its named groups (they feed ${name} in
- *   actions) and builds its literal prefilter.  tg_rule_regex_free() undoes it.
+ *   in UTF + UCP mode (tg_rule_regex_jit() JIT-compiles it on first use when
+ *   JIT is available), allocates the pattern's own match data, records its
+ *   named groups (they feed ${name} in actions) and builds its literal
+ *   prefilter.  tg_rule_regex_free() undoes it.
  *
  * FAILURE
  *   A compile error returns NULL with PCRE2's message and byte offset, which the

@@ -6,8 +6,9 @@
  *   daemon's "current rules" pointer and evaluations in flight, so a reload can
  *   swap sets without waiting.  Evaluation is not thread-safe: each pattern
  *   has one match data block and is JIT-compiled on its first match, so one
- *   thread at a time evaluates a given set (each pipeline loads its own).  tg_ruleset_n_rules() and tg_ruleset_jit_ok()
- *   describe a set for `ticketgate check` and the benchmark.
+ *   thread at a time evaluates a given set (each pipeline loads its own).
+ *   tg_ruleset_n_rules() and tg_ruleset_jit_ok() describe a set for
+ *   `ticketgate check` and the benchmark.
  *
  * OWNERSHIP
  *   The last unref frees the rules, the compiled patterns and their match

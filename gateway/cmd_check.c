@@ -55,8 +55,7 @@ int tg_cmd_check(int argc, char **argv) {
   }
   /* What `serve` would load at start: catch a broken install before a
    * restart does (serve then exits 72). */
-  if (cfg && ((cfg->metrics_listen && cfg->metrics_listen[0]) ||
-              (cfg->imap && cfg->imap->len) || (cfg->smarthost && cfg->smarthost[0]))) {
+  if (cfg && tg_net_needed(cfg)) {
     g_autoptr(GError) nerr = NULL;
     if (!tg_net(&nerr)) {
       fprintf(stderr, "%s: IMAP, metrics or smarthost configured: %s\n",

@@ -54,6 +54,11 @@ static gpointer load_once(gpointer unused) {
   return NULL;
 }
 
+gboolean tg_net_needed(const TgConfig *cfg) {
+  return (cfg->metrics_listen && cfg->metrics_listen[0]) || (cfg->imap && cfg->imap->len) ||
+         (cfg->smarthost && cfg->smarthost[0]);
+}
+
 const TgNetOps *tg_net(GError **error) {
   static GOnce once = G_ONCE_INIT;
   g_once(&once, load_once, NULL);

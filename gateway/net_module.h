@@ -53,6 +53,10 @@ typedef struct {
 #define TG_NET_ERROR (tg_net_error_quark())
 GQuark tg_net_error_quark(void);
 
+/* Whether CFG uses the module: IMAP accounts, a metrics listener or a
+ * smarthost (what `serve` loads it for, and `check` looks for). */
+gboolean tg_net_needed(const TgConfig *cfg);
+
 /* The module's operations, loaded on the first call (thread-safe); NULL
  * with an error naming every place looked in when it cannot be loaded.
  * The failure is remembered: later calls return it again. */

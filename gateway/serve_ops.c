@@ -24,18 +24,15 @@ TgServeOps *tg_serve_ops_start(const TgConfig *cfg, int *rc_r) {
     *rc_r = tg_privdrop_exit_code(err);
     return NULL;
   }
-  gboolean metrics = cfg->metrics_listen && cfg->metrics_listen[0];
-  gboolean needs_net = metrics || (cfg->imap && cfg->imap->len) ||
-                       (cfg->smarthost && cfg->smarthost[0]);
   /* A broken install fails the start, not the first poll or notice. */
   const TgNetOps *net = NULL;
-  if (needs_net && !(net = tg_net(&err))) {
+  if (tg_net_needed(cfg) && !(net = tg_net(&err))) {
     tg_err("serve: %s", err->message);
     *rc_r = EX_OSFILE;
     return NULL;
   }
   TgServeOps *ops = g_new0(TgServeOps, 1);
-  if (metrics &&
+  if (cfg->metrics_listen && cfg->metrics_listen[0] &&
       !(ops->metrics = net->metrics_http_start(cfg, cfg->metrics_listen, &err))) {
     tg_err("serve: %s", err->message);
     g_free(ops);

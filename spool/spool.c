@@ -331,12 +331,10 @@ gboolean tg_spool_writer_commit(TgSpoolWriter *w, TgSpoolCommitMode mode,
       goto fail;
     }
   }
-  if (mode == TG_SPOOL_COMMIT_UNSYNCED && !rename_into_queue(s, w->id, error))
-    goto fail;
-  if (mode == TG_SPOOL_COMMIT_SYNC) {
+  if (mode != TG_SPOOL_COMMIT_DEFER) {
     if (!rename_into_queue(s, w->id, error))
       goto fail;
-    if (!fsync_dir(s->queue_dir, error)) {
+    if (mode == TG_SPOOL_COMMIT_SYNC && !fsync_dir(s->queue_dir, error)) {
       /* Renamed but not provably durable: take it back so the caller's
        * temporary failure and our state agree. */
       g_autofree char *q = g_build_filename(s->queue_dir, w->id, NULL);

@@ -1,10 +1,11 @@
 /* spool.h - the durable incoming spool and the quarantine.
  *
- * A message is accepted only once tg_spool_writer_commit() returned TRUE:
- * the entry file was created with O_EXCL (or claimed from free/),
- * fsync'd, closed, renamed from tmp/ into queue/ and the queue/ directory
- * fsync'd.  Until then nothing
- * may answer 250, exit 0 or flag an IMAP message.
+ * A message is accepted only once tg_spool_writer_commit() returned TRUE
+ * in SYNC mode (or tg_spool_commit_batch() after DEFER): the entry file
+ * was created with O_EXCL (or claimed from free/), fsync'd, closed,
+ * renamed from tmp/ into queue/ and the queue/ directory fsync'd.  Until
+ * then nothing may answer 250, exit 0 or flag an IMAP message.  (UNSYNCED
+ * is for a caller that makes the message durable elsewhere first.)
  *
  * Layout under the spool directory:
  *   tmp/<id>          entries being written; purged by tg_spool_recover()

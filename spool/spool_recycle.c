@@ -80,7 +80,7 @@ static char *take_name(TgSpoolRecycle *r) {
   list_once(r);
   char *name = NULL;
   if (r->names->len) {
-    guint i = r->names->len == 1 ? 0 : (guint)g_random_int_range(0, (gint32)r->names->len);
+    guint i = (guint)g_random_int_range(0, (gint32)r->names->len);
     name = g_ptr_array_steal_index_fast(r->names, i);
   }
   g_mutex_unlock(&r->lock);

@@ -89,11 +89,9 @@ static int busy_retry(void *arg, int tries) {
   return 1;
 }
 
-static void set_busy_wait(TgStore *s, guint ms) {
-  if (ms == 0)
-    sqlite3_busy_handler(s->db, NULL, NULL);
-  else
-    sqlite3_busy_handler(s->db, busy_retry, s);
+/* OFF: fail with SQLITE_BUSY at once (checkpoints that must not wait). */
+static void busy_wait(TgStore *s, gboolean on) {
+  sqlite3_busy_handler(s->db, on && s->busy_ms ? busy_retry : NULL, s);
 }
 
 /* WAL frames after which a connection's first commit checkpoints and
@@ -127,9 +125,9 @@ static int wal_checkpoint_hook(void *arg, sqlite3 *db, const char *name,
     return SQLITE_OK;
   int rc = SQLITE_BUSY;
   if (first) {
-    set_busy_wait(s, 0);
+    busy_wait(s, FALSE);
     rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-    set_busy_wait(s, s->busy_ms);
+    busy_wait(s, TRUE);
   }
   if (rc == SQLITE_BUSY)
     sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
@@ -151,7 +149,7 @@ TgStore *tg_store_open(const char *path, guint busy_ms, GError **error) {
   }
   sqlite3_extended_result_codes(s->db, 1);
   s->busy_ms = busy_ms;
-  set_busy_wait(s, busy_ms);
+  busy_wait(s, TRUE);
   /* `deliver` is one short process per message: left to itself, each
    * would checkpoint and delete the WAL on close and create it anew on
    * open (three extra fsyncs).  Keep the WAL; checkpoints happen as the
@@ -185,7 +183,7 @@ void tg_store_free(TgStore *s) {
    * empty, not up to 1,000 frames that the next process would read. */
   g_hash_table_unref(s->stmts); /* a statement mid-row would block it */
   if (s->commits > 1 && s->db) {
-    set_busy_wait(s, 0);
+    busy_wait(s, FALSE);
     sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
   }
   sqlite3_close(s->db);
