@@ -386,6 +386,31 @@ gboolean tg_notify_queue(const TgNotifyConfig *cfg, TgStore *store,
   return queue_built(cfg, store, n, NULL, now, outbound_id_r, error);
 }
 
+static gboolean queue_audited(const TgNotifyConfig *cfg, TgStore *store,
+                              const TgNotice *n, const TgMail *trigger, gint64 now,
+                              const char *kind, GError **error) {
+  gint64 id = 0;
+  GError *qe = NULL;
+  g_autofree char *detail = NULL;
+  if (queue_built(cfg, store, n, trigger, now, &id, &qe)) {
+    detail = g_strdup_printf("%s queued as notice %" G_GINT64_FORMAT " to %s",
+                             n->template_name, id, n->recipient);
+  } else if (qe->domain == TG_STORE_ERROR) {
+    g_propagate_error(error, qe);
+    return FALSE;
+  } else {
+    detail = g_strdup_printf("%s not sent: %s", n->template_name, qe->message);
+    g_error_free(qe);
+  }
+  return tg_audit_add(store, n->ticket_id, now, "system", kind, detail, error);
+}
+
+gboolean tg_notify_queue_audited(const TgNotifyConfig *cfg, TgStore *store,
+                                 const TgNotice *n, gint64 now, const char *kind,
+                                 GError **error) {
+  return queue_audited(cfg, store, n, NULL, now, kind, error);
+}
+
 GBytes *tg_notify_preview(const TgNotifyConfig *cfg, TgStore *store,
                           const TgNotice *n, const char *message_id,
                           GError **error) {
@@ -511,21 +536,7 @@ gboolean tg_notify_ingested(const TgIngestContext *ctx, TgMail *m,
         .recipient_name = m->from->address[0] ? m->from->name : NULL,
         .auto_submitted = TRUE,
     };
-    gint64 id = 0;
-    GError *qe = NULL;
-    g_autofree char *detail = NULL;
-    if (!queue_built(cfg, s, &n, m, now, &id, &qe)) {
-      if (qe->domain == TG_STORE_ERROR) {
-        g_propagate_error(error, qe);
-        return FALSE;
-      }
-      detail = g_strdup_printf("%s not sent: %s", name, qe->message);
-      g_error_free(qe);
-    } else {
-      detail = g_strdup_printf("%s queued as notice %" G_GINT64_FORMAT " to %s", name,
-                               id, rq);
-    }
-    if (!tg_audit_add(s, ticket, now, "system", "autoreply", detail, error))
+    if (!queue_audited(cfg, s, &n, m, now, "autoreply", error))
       return FALSE;
   }
   return TRUE;

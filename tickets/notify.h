@@ -103,6 +103,14 @@ gboolean tg_notify_queue(const TgNotifyConfig *cfg, TgStore *store,
                          const TgNotice *n, gint64 now, gint64 *outbound_id_r,
                          GError **error);
 
+/* tg_notify_queue(), then the outcome in N's ticket's audit log as event
+ * KIND by "system": "NAME queued as notice ID to RECIPIENT", or "NAME not
+ * sent: WHY" when the notice cannot be built.  Only a store error fails:
+ * a template problem must not lose the message that triggered it. */
+gboolean tg_notify_queue_audited(const TgNotifyConfig *cfg, TgStore *store,
+                                 const TgNotice *n, gint64 now, const char *kind,
+                                 GError **error);
+
 /* The complete message a notice would be, without queueing it (template
  * preview).  MESSAGE_ID is used as is.  (transfer full) LF line ends. */
 GBytes *tg_notify_preview(const TgNotifyConfig *cfg, TgStore *store,

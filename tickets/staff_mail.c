@@ -93,21 +93,7 @@ static gboolean send_to_staff(const TgEscalateConfig *cfg, TgStore *s, gint64 ti
   TgNotice n = {.ticket_id = ticket, .template_name = template_name, .recipient = from,
                 .recipient_name = m->from->name[0] ? m->from->name : NULL, .data = data,
                 .auto_submitted = TRUE, .reply_to = reply_to};
-  GError *qe = NULL;
-  gint64 id = 0;
-  g_autofree char *detail = NULL;
-  if (!tg_notify_queue(cfg->notify, s, &n, now, &id, &qe)) {
-    if (qe->domain == TG_STORE_ERROR) {
-      g_propagate_error(error, qe);
-      return FALSE;
-    }
-    detail = g_strdup_printf("%s not sent: %s", template_name, qe->message);
-    g_error_free(qe);
-  } else {
-    detail = g_strdup_printf("%s queued as notice %" G_GINT64_FORMAT " to %s", template_name,
-                             id, from);
-  }
-  return tg_audit_add(s, ticket, now, "system", "notice", detail, error);
+  return tg_notify_queue_audited(cfg->notify, s, &n, now, "notice", error);
 }
 
 static JsonNode *command_data(const TgEscalateConfig *cfg, TgStore *s, gint64 ticket,

@@ -89,21 +89,7 @@ gboolean tg_ticket_ops_status(const TgEscalateConfig *cfg, TgStore *s, gint64 ti
     g_autofree char *name = g_strconcat("status-", status, NULL);
     TgNotice n = {.ticket_id = ticket, .template_name = name, .recipient = requester,
                   .auto_submitted = TRUE};
-    GError *qe = NULL;
-    gint64 id = 0;
-    g_autofree char *ev = NULL;
-    if (!tg_notify_queue(cfg->notify, s, &n, now, &id, &qe)) {
-      if (qe->domain == TG_STORE_ERROR) {
-        g_propagate_error(error, qe);
-        return FALSE;
-      }
-      ev = g_strdup_printf("%s not sent: %s", name, qe->message);
-      g_error_free(qe);
-    } else {
-      ev = g_strdup_printf("%s queued as notice %" G_GINT64_FORMAT " to %s", name, id,
-                           requester);
-    }
-    if (!tg_audit_add(s, ticket, now, "system", "notice", ev, error) ||
+    if (!tg_notify_queue_audited(cfg->notify, s, &n, now, "notice", error) ||
         !tg_store_exec(s, "UPDATE tickets SET last_customer_update_at = ? WHERE id = ?",
                        error, "ii", now, ticket))
       return FALSE;
