@@ -14,6 +14,13 @@ static char *tmp_db(void) {
   return g_build_filename(dir, "t.db", NULL);
 }
 
+/* The ingest context both ingest tests use, on store S. */
+static TgIngestContext ingest_ctx(TgStore *s, GBytes *secret) {
+  static char *support[] = {"support@localhost", NULL};
+  return (TgIngestContext){.store = s, .secret = secret, .tag_prefix = "Support",
+                           .support_addresses = support, .default_language = "en"};
+}
+
 static void test_migrations(void) {
   g_autofree char *path = tmp_db();
   TgStore *s = tg_store_open(path, 1000, NULL);
@@ -60,9 +67,7 @@ static void test_exactly_once(void) {
   g_autofree char *path = tmp_db();
   g_autoptr(TgStore) s = tg_store_open(path, 1000, NULL);
   g_autoptr(GBytes) secret = g_bytes_new_static("0123456789abcdef0123456789abcdef", 32);
-  char *support[] = {"support@localhost", NULL};
-  TgIngestContext ctx = {.store = s, .secret = secret, .tag_prefix = "Support",
-                         .support_addresses = support, .default_language = "en"};
+  TgIngestContext ctx = ingest_ctx(s, secret);
   TgIngestResult r;
   g_autoptr(TgMail) m1 = mail("66118f0cff249-00000001", "one@x", "a@x");
   g_assert_true(tg_ingest(&ctx, m1, &r, NULL));
@@ -94,9 +99,7 @@ static void test_lazy_index(void) {
   g_autofree char *path = tmp_db();
   g_autoptr(TgStore) s = tg_store_open(path, 1000, NULL);
   g_autoptr(GBytes) secret = g_bytes_new_static("0123456789abcdef0123456789abcdef", 32);
-  char *support[] = {"support@localhost", NULL};
-  TgIngestContext ctx = {.store = s, .secret = secret, .tag_prefix = "Support",
-                         .support_addresses = support, .default_language = "en"};
+  TgIngestContext ctx = ingest_ctx(s, secret);
   const char *bodies[] = {"プリンターが故障しました", "invoice overdue", "サーバー障害です"};
   for (int i = 0; i < 3; i++) {
     g_autofree char *sid = g_strdup_printf("66118f0cff249-0000000%d", i);
