@@ -218,8 +218,15 @@ static char *jis_decode(const char *data, gsize len, guint *replaced) {
 }
 
 static gboolean has_jis_escape(const char *data, gsize len) {
-  return memmem(data, len, "\x1b$B", 3) || memmem(data, len, "\x1b$@", 3) ||
-         memmem(data, len, "\x1b(I", 3);
+  /* One pass for ESC (rare in anything but JIS) instead of a memmem per
+   * sequence: this runs over every text body. */
+  const char *p = data, *end = data + len;
+  while ((p = memchr(p, 0x1b, (gsize)(end - p))) && end - p >= 3) {
+    if ((p[1] == '$' && (p[2] == 'B' || p[2] == '@')) || (p[1] == '(' && p[2] == 'I'))
+      return TRUE;
+    p++;
+  }
+  return FALSE;
 }
 
 static gboolean all_ascii(const char *data, gsize len) {

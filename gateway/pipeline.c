@@ -158,6 +158,9 @@ static TgMail *parse_entry(TgPipeline *p, TgSpoolEntry *e, char **reason_r,
                     g_ascii_strdown(g_ptr_array_index(e->recipients, i), -1));
   mail->origin = g_strdup(e->origin);
   mail->arrival = e->arrival;
+  /* Here rather than in the store's transaction: parsing may run on
+   * another thread while the store works (tg_pipeline_parse_batch). */
+  mail->language = tg_ingest_language(mail, p->ictx.default_language);
   return mail;
 }
 
@@ -173,25 +176,78 @@ static void log_ticketed(TgSpoolEntry *e, TgMail *mail, TgPipeResult *r) {
              r->ingest.ticket_id, (char *)g_ptr_array_index(mail->warnings, i));
 }
 
-gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
-                                   guint n, TgPipeResult *results,
-                                   GError **error) {
-  g_autoptr(GPtrArray) mails = g_ptr_array_new_full(n, (GDestroyNotify)tg_mail_free);
-  g_autoptr(GPtrArray) store_errors = g_ptr_array_new_full(n, g_free);
-  memset(results, 0, n * sizeof *results);
-  /* Parse outside the transaction: it is the slow part and needs no lock. */
+/* A batch between its two phases.  Parsing needs nothing but the limits,
+ * so another thread may parse the next batch while this one is stored. */
+struct TgPipeBatch {
+  TgSpoolEntry **entries; /* borrowed */
+  guint n;
+  gboolean spooled;
+  GPtrArray *mails;   /* TgMail*, NULL where parsing failed */
+  GPtrArray *reasons; /* char*: quarantine reason code from parsing, or NULL */
+  GPtrArray *errors;  /* char*: why it goes to the quarantine, or NULL */
+};
+
+void tg_pipe_batch_free(TgPipeBatch *b) {
+  if (!b)
+    return;
+  g_ptr_array_unref(b->mails);
+  g_ptr_array_unref(b->reasons);
+  g_ptr_array_unref(b->errors);
+  g_free(b);
+}
+
+TgPipeBatch *tg_pipeline_parse_batch(TgPipeline *p, TgSpoolEntry **entries,
+                                     guint n, gboolean spooled) {
+  TgPipeBatch *b = g_new0(TgPipeBatch, 1);
+  b->entries = entries;
+  b->n = n;
+  b->spooled = spooled;
+  b->mails = g_ptr_array_new_full(n, (GDestroyNotify)tg_mail_free);
+  b->reasons = g_ptr_array_new_full(n, g_free);
+  b->errors = g_ptr_array_new_full(n, g_free);
   for (guint i = 0; i < n; i++) {
     g_autoptr(GError) perr = NULL;
-    g_autofree char *reason = NULL;
+    char *reason = NULL;
     TgMail *mail = parse_entry(p, entries[i], &reason, &perr);
-    g_ptr_array_add(mails, mail);
-    g_ptr_array_add(store_errors, NULL);
-    if (!mail) {
-      results[i].reason = g_steal_pointer(&reason);
-      results[i].outcome = TG_PIPE_QUARANTINED;
-      g_ptr_array_index(store_errors, i) = g_strdup(perr->message);
-    }
+    g_ptr_array_add(b->mails, mail);
+    g_ptr_array_add(b->reasons, mail ? NULL : reason);
+    g_ptr_array_add(b->errors, mail ? NULL : g_strdup(perr->message));
+    if (mail)
+      g_free(reason);
   }
+  return b;
+}
+
+/* An entry that only ever lived in memory (import) goes into the
+ * quarantine as a new spool entry, synced like any other. */
+static gboolean quarantine_copy(TgPipeline *p, TgSpoolEntry *mem, TgPipeResult *r,
+                                const char *code, const char *text, GError **error) {
+  gsize len;
+  const char *data = g_bytes_get_data(mem->message, &len);
+  g_autofree const char **rcpts = g_new0(const char *, mem->recipients->len + 1);
+  for (guint i = 0; i < mem->recipients->len; i++)
+    rcpts[i] = g_ptr_array_index(mem->recipients, i);
+  g_autofree char *id = NULL;
+  if (!tg_spool_enter(p->spool, mem->sender, rcpts, mem->origin, data, len, &id,
+                      error)) {
+    tg_err("queue=%s quarantine (%s) failed: %s", mem->id, code, (*error)->message);
+    return FALSE;
+  }
+  g_autoptr(TgSpoolEntry) e = tg_spool_read(p->spool, TG_SPOOL_QUEUE, id, TRUE, error);
+  return e && quarantine(p, e, r, code, text, error);
+}
+
+gboolean tg_pipeline_store_batch(TgPipeline *p, TgPipeBatch *b,
+                                 TgPipeResult *results, GError **error) {
+  TgSpoolEntry **entries = b->entries;
+  guint n = b->n;
+  GPtrArray *mails = b->mails, *store_errors = b->errors;
+  memset(results, 0, n * sizeof *results);
+  for (guint i = 0; i < n; i++)
+    if (!g_ptr_array_index(mails, i)) {
+      results[i].reason = g_strdup(g_ptr_array_index(b->reasons, i));
+      results[i].outcome = TG_PIPE_QUARANTINED;
+    }
   tg_test_hooks_pause("after-parse");
   if (!tg_store_begin(p->store, error)) {
     tg_warn("queue=%s deferred: %s", entries[0]->id, (*error)->message);
@@ -213,6 +269,7 @@ gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
       if (results[i].ingest.outcome == TG_INGEST_QUARANTINE) {
         results[i].outcome = TG_PIPE_QUARANTINED;
         results[i].reason = g_strdup("rule");
+        g_free(g_ptr_array_index(store_errors, i));
         g_ptr_array_index(store_errors, i) = g_strdup(rules->quarantine_reason);
         continue;
       }
@@ -234,6 +291,7 @@ gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
       tg_err("queue=%s store failed: %s", entries[i]->id, serr->message);
       results[i].reason = g_strdup("store-error");
     }
+    g_free(g_ptr_array_index(store_errors, i));
     g_ptr_array_index(store_errors, i) = g_strdup(serr->message);
   }
   if (!tg_store_commit(p->store, error)) {
@@ -252,13 +310,15 @@ gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
     g_autoptr(GError) ferr = NULL;
     if (results[i].outcome == TG_PIPE_QUARANTINED) {
       TgPipeResult dummy = {0};
-      if (!quarantine(p, entries[i], &dummy, results[i].reason,
-                      g_ptr_array_index(store_errors, i), &ferr))
+      const char *text = g_ptr_array_index(store_errors, i);
+      if (!(b->spooled ? quarantine(p, entries[i], &dummy, results[i].reason, text, &ferr)
+                       : quarantine_copy(p, entries[i], &dummy, results[i].reason, text,
+                                         &ferr)))
         ok = FALSE;
       tg_pipe_result_clear(&dummy);
       continue;
     }
-    if (!tg_spool_retire(p->spool, entries[i], &ferr)) {
+    if (b->spooled && !tg_spool_retire(p->spool, entries[i], &ferr)) {
       tg_err("queue=%s retire failed: %s", entries[i]->id, ferr->message);
       continue;
     }
@@ -268,6 +328,14 @@ gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
     g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP,
                 "moving an entry into the quarantine failed");
   return ok;
+}
+
+gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
+                                   guint n, TgPipeResult *results,
+                                   GError **error) {
+  /* Parse outside the transaction: it is the slow part and needs no lock. */
+  g_autoptr(TgPipeBatch) b = tg_pipeline_parse_batch(p, entries, n, TRUE);
+  return tg_pipeline_store_batch(p, b, results, error);
 }
 
 gboolean tg_pipeline_process(TgPipeline *p, TgSpoolEntry *e, TgPipeResult *r,

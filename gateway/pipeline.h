@@ -60,6 +60,19 @@ gboolean tg_pipeline_process(TgPipeline *p, TgSpoolEntry *e, TgPipeResult *r,
 gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
                                    guint n, TgPipeResult *results,
                                    GError **error);
+/* The two phases of tg_pipeline_process_batch(), for a caller that parses
+ * the next batch on another thread while this one is stored.
+ * Parsing touches neither spool nor store.  SPOOLED FALSE: the entries
+ * live only in memory (import, whose mbox is the durable copy): nothing
+ * is retired, and one that goes to the quarantine is written there first.
+ * ENTRIES are borrowed and must outlive the batch. */
+typedef struct TgPipeBatch TgPipeBatch;
+TgPipeBatch *tg_pipeline_parse_batch(TgPipeline *p, TgSpoolEntry **entries,
+                                     guint n, gboolean spooled);
+gboolean tg_pipeline_store_batch(TgPipeline *p, TgPipeBatch *batch,
+                                 TgPipeResult *results, GError **error);
+void tg_pipe_batch_free(TgPipeBatch *batch);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TgPipeBatch, tg_pipe_batch_free)
 /* Reads, locks and processes the queued entry ID. */
 gboolean tg_pipeline_process_id(TgPipeline *p, const char *id, TgPipeResult *r,
                                 GError **error);

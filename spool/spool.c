@@ -105,7 +105,7 @@ gboolean tg_spool_id_ok(const char *id) {
   return TRUE;
 }
 
-static char *new_id(void) {
+char *tg_spool_new_id(void) {
   return g_strdup_printf("%013" G_GINT64_MODIFIER "x-%08x",
                          (gint64)g_get_real_time(), g_random_int());
 }
@@ -186,7 +186,7 @@ TgSpoolWriter *tg_spool_writer_new(TgSpool *s, const char *sender,
   for (int attempt = 0; attempt < 10 && w->fd < 0; attempt++) {
     g_free(w->id);
     g_free(w->tmp_path);
-    w->id = new_id();
+    w->id = tg_spool_new_id();
     w->tmp_path = g_build_filename(s->tmp_dir, w->id, NULL);
     if (attempt == 0 && (w->fd = tg_spool_recycle_claim(s->recycle, w->tmp_path)) >= 0) {
       w->recycled = TRUE;

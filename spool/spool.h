@@ -85,6 +85,9 @@ void tg_spool_set_min_free(TgSpool *spool, guint64 min_free);
 void tg_spool_set_max_message(TgSpool *spool, guint64 max);
 
 gboolean tg_spool_id_ok(const char *id);
+/* A fresh id of the spool's form (arrival time in µs, then random), for
+ * an entry that lives only in memory.  (transfer full) */
+char *tg_spool_new_id(void);
 
 /* Starts a new entry in tmp/.  RECIPIENTS may be NULL.  (transfer full) */
 TgSpoolWriter *tg_spool_writer_new(TgSpool *spool, const char *sender,

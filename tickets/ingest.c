@@ -224,7 +224,8 @@ static gboolean create_ticket(const TgIngestContext *ctx, TgMail *m,
                      "requester_address, language, linked_ticket, created_at, "
                      "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                      error, "ssssnii", subject, m->from->name, requester,
-                     tg_ingest_language(m, ctx->default_language), linked, now,
+                     m->language ? m->language : tg_ingest_language(m, ctx->default_language),
+                     linked, now,
                      now))
     return FALSE;
   gint64 id = tg_store_last_insert_id(s);

@@ -55,6 +55,9 @@ typedef struct {
   GPtrArray *warnings;  /* char*, parse problems worth keeping */
   GBytes *raw;
   char *raw_sha256;
+  /* "ja", "en" or the configured default (static or the config's string),
+   * decided in the parse phase (tg_ingest_language); NULL: not yet. */
+  const char *language;
 } TgMail;
 
 TgMail *tg_mail_new(void);

@@ -15,6 +15,7 @@ struct TgStore {
   guint busy_ms;
   gint64 busy_since; /* when the current wait for a lock began */
   guint commits; /* commits that wrote WAL frames (counted by the hook) */
+  gboolean checkpoints_elsewhere; /* tg_store_leave_checkpoints() */
 };
 
 gint64 tg_store_last_commit_us(TgStore *s) { return s->last_commit_us; }
@@ -121,7 +122,8 @@ static int wal_checkpoint_hook(void *arg, sqlite3 *db, const char *name,
                                int frames) {
   TgStore *s = arg;
   gboolean first = s->commits++ == 0;
-  if (frames < (first ? TG_WAL_TRUNCATE_FRAMES : TG_WAL_PASSIVE_FRAMES))
+  if (s->checkpoints_elsewhere ||
+      frames < (first ? TG_WAL_TRUNCATE_FRAMES : TG_WAL_PASSIVE_FRAMES))
     return SQLITE_OK;
   int rc = SQLITE_BUSY;
   if (first) {
@@ -168,6 +170,11 @@ TgStore *tg_store_open(const char *path, guint busy_ms, GError **error) {
        * writes of the WAL itself.  Memory suffices: it is freed at each
        * RELEASE and a batch's pages fit the page cache. */
       !exec_sql(s, "PRAGMA temp_store=MEMORY", error) ||
+      /* A group commit of a few hundred messages dirties a few MiB; with
+       * SQLite's default 2 MiB cache it spilled pages into the WAL in the
+       * middle of the transaction, and wrote them again at commit.  The
+       * cache grows only as pages are used. */
+      !exec_sql(s, "PRAGMA cache_size=-32768", error) ||
       !migrate(s, error)) {
     tg_store_free(s);
     return NULL;
@@ -182,12 +189,22 @@ void tg_store_free(TgStore *s) {
   /* A long-lived writer (serve, import) leaves the WAL as it found it:
    * empty, not up to 1,000 frames that the next process would read. */
   g_hash_table_unref(s->stmts); /* a statement mid-row would block it */
-  if (s->commits > 1 && s->db) {
+  if ((s->commits > 1 || (s->commits && s->checkpoints_elsewhere)) && s->db) {
     busy_wait(s, FALSE);
     sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
   }
   sqlite3_close(s->db);
   g_free(s);
+}
+
+void tg_store_leave_checkpoints(TgStore *s) { s->checkpoints_elsewhere = TRUE; }
+
+gboolean tg_store_checkpoint(TgStore *s) {
+  int log = 0, done = 0;
+  busy_wait(s, FALSE);
+  int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+  busy_wait(s, TRUE);
+  return rc == SQLITE_OK && done > 0;
 }
 
 sqlite3 *tg_store_db(TgStore *s) { return s->db; }

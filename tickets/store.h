@@ -31,6 +31,15 @@ TgStore *tg_store_open(const char *path, guint busy_timeout_ms, GError **error);
 void tg_store_free(TgStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TgStore, tg_store_free)
 
+/* A writer that commits big batches back to back (import) lets another
+ * connection, on another thread, copy the WAL into the database with
+ * tg_store_checkpoint(), instead of checkpointing after its own commits.
+ * The WAL is still truncated when the writer closes. */
+void tg_store_leave_checkpoints(TgStore *store);
+/* A PASSIVE checkpoint that does not wait for locks.  TRUE when it copied
+ * frames. */
+gboolean tg_store_checkpoint(TgStore *store);
+
 sqlite3 *tg_store_db(TgStore *store);
 int tg_store_schema_version(TgStore *store);
 
