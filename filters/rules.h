@@ -176,7 +176,20 @@ typedef struct {
   guint64 size;          /* raw message size in bytes */
   gboolean is_reply;     /* threaded onto an existing ticket */
   gboolean from_staff;   /* authenticated staff sender */
+  /* The message's prefilter trigrams, built ahead (NULL: evaluation
+   * builds them in the rule set's scratch space).  Evaluation adds the
+   * fields it needs that are not there yet, so it is not const. */
+  struct TgRulePrefilterBits *prefilter;
 } TgRuleInput;
+
+/* Hashing a long body into the prefilter's trigram bits is the biggest
+ * part of evaluating rules.  The bits depend on the message alone, not on
+ * any rule set, so a caller with a spare thread builds them there, while
+ * the message waits for its turn in the store.  32 KiB each. */
+typedef struct TgRulePrefilterBits TgRulePrefilterBits;
+/* Builds the bits of every field of IN.  (transfer full) */
+TgRulePrefilterBits *tg_rule_prefilter_bits_new(const TgRuleInput *in);
+void tg_rule_prefilter_bits_free(TgRulePrefilterBits *bits);
 
 /* ---- the outcome ------------------------------------------------------- */
 

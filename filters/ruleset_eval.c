@@ -33,7 +33,8 @@ typedef struct {
   TgRuleEvalFlags flags;
   TgRuleResult *res;
   guint32 present;   /* fields that have at least one value */
-  guint32 pf_built;  /* fields whose trigrams are in rs->pf_bits */
+  guint8 *pf_bits;   /* in->prefilter's bits, or the rule set's scratch */
+  guint32 pf_built;  /* fields whose trigrams are in pf_bits */
   guint32 utf_known; /* fields whose UTF-8 validity has been checked */
   guint32 utf_bad;
   GHashTable *caps;  /* captures of the rule being evaluated */
@@ -144,18 +145,50 @@ field_utf8_ok(Eval *e, TgRuleField f)
   return !(e->utf_bad & bit);
 }
 
+struct TgRulePrefilterBits {
+  guint32 built; /* fields whose trigrams are in bits */
+  guint8 bits[(1u << TG_PREFILTER_BITS) / 8];
+};
+
+static void
+add_field_trigrams(const TgRuleInput *in, TgRuleField field, guint8 *bits)
+{
+  const char *s;
+  gsize len, it = 0;
+  /* All values of the field (all headers, not just this name): a superset
+   * is still a correct prefilter, and it is built once per message. */
+  while (field_value(in, field, NULL, &it, &s, &len))
+    tg_rule_prefilter_add_text(bits, field, s, len);
+}
+
+TgRulePrefilterBits *
+tg_rule_prefilter_bits_new(const TgRuleInput *in)
+{
+  TgRuleInput local = *in;
+  if (local.body != NULL && local.body_len < 0)
+    local.body_len = (gssize)strlen(local.body);
+  TgRulePrefilterBits *b = g_new0(TgRulePrefilterBits, 1);
+  for (TgRuleField f = 0; f < TG_FIELD_COUNT; f++)
+    add_field_trigrams(&local, f, b->bits);
+  b->built = (1u << TG_FIELD_COUNT) - 1;
+  return b;
+}
+
+void
+tg_rule_prefilter_bits_free(TgRulePrefilterBits *b)
+{
+  g_free(b);
+}
+
 static void
 prefilter_build(Eval *e, TgRuleField field)
 {
   guint32 bit = 1u << field;
   if (!(e->pf_built & bit)) {
     e->pf_built |= bit;
-    const char *s;
-    gsize len, it = 0;
-    /* All values of the field (all headers, not just this name): a superset
-     * is still a correct prefilter, and it is built once per message. */
-    while (field_value(e->in, field, NULL, &it, &s, &len))
-      tg_rule_prefilter_add_text(e->rs->pf_bits, field, s, len);
+    if (e->in->prefilter)
+      e->in->prefilter->built |= bit;
+    add_field_trigrams(e->in, field, e->pf_bits);
   }
 }
 
@@ -163,7 +196,7 @@ static gboolean
 prefilter_pass(Eval *e, const TgRuleCond *c)
 {
   prefilter_build(e, c->field);
-  return tg_rule_prefilter_pass(c->re->pf, e->rs->pf_bits);
+  return tg_rule_prefilter_pass(c->re->pf, e->pf_bits);
 }
 
 static void
@@ -381,15 +414,21 @@ tg_ruleset_eval_full(TgRuleset *rs, const TgRuleInput *in, TgRuleEvalFlags flags
     .caps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free),
   };
   gboolean prefilter = !(flags & TG_RULE_EVAL_NO_PREFILTER);
-  if (prefilter)
-    memset(rs->pf_bits, 0, (1u << TG_PREFILTER_BITS) / 8);
+  if (local.prefilter) {
+    e.pf_bits = local.prefilter->bits;
+    e.pf_built = local.prefilter->built;
+  } else {
+    e.pf_bits = rs->pf_bits;
+    if (prefilter)
+      memset(rs->pf_bits, 0, (1u << TG_PREFILTER_BITS) / 8);
+  }
   for (guint i = 0; i < rs->rules->len && !e.res->stopped; i++) {
     const TgRule *r = g_ptr_array_index(rs->rules, i);
     if (r->required & ~e.present)
       continue;
     if (prefilter && rs->gate_at[i] != TG_RULE_NO_GATE) {
       prefilter_build(&e, rs->gate_field[i]);
-      if (!tg_rule_prefilter_pass_flat(&g_array_index(rs->gate, guint32, rs->gate_at[i]), rs->pf_bits))
+      if (!tg_rule_prefilter_pass_flat(&g_array_index(rs->gate, guint32, rs->gate_at[i]), e.pf_bits))
         continue;
     }
     if (g_hash_table_size(e.caps) > 0)

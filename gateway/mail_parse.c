@@ -7,6 +7,7 @@
  * transfer encodings, address syntax, dates and RFC 2231 parameters.
  */
 #include "gateway/mail_parse.h"
+#include "tickets/sha256.h"
 #include "gateway/charset.h"
 #include "gateway/html_text.h"
 #include "gateway/rfc2047.h"
@@ -132,7 +133,7 @@ static void add_attachment(Walk *w, const char *filename,
   a->filename = g_strdup(filename ? filename : "");
   a->content_type = g_ascii_strdown(content_type, -1);
   a->size = g_bytes_get_size(content);
-  a->sha256 = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, content);
+  a->sha256 = tg_sha256_hex_bytes(content);
   a->content = g_bytes_ref(content);
   g_ptr_array_add(w->mail->attachments, a);
 }
@@ -388,7 +389,7 @@ TgMail *tg_mail_parse(GBytes *raw, const TgParseLimits *limits,
   *reason_r = NULL;
   g_autoptr(TgMail) m = tg_mail_new();
   m->raw = g_bytes_ref(raw);
-  m->raw_sha256 = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, raw);
+  m->raw_sha256 = tg_sha256_hex_bytes(raw);
   Walk w = {.mail = m, .limits = limits,
             .plain = g_string_new(NULL), .html = g_string_new(NULL)};
 

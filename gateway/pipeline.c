@@ -7,6 +7,7 @@
 #include "gateway/log.h"
 #include "gateway/mail_parse.h"
 #include "gateway/metrics.h"
+#include "tickets/classify.h"
 #include "filters/rules_examples.h"
 
 #include "gateway/notify_config.h"
@@ -165,6 +166,10 @@ static TgMail *parse_entry(TgPipeline *p, TgSpoolEntry *e, char **reason_r,
 }
 
 static void log_ticketed(TgSpoolEntry *e, TgMail *mail, TgPipeResult *r) {
+  if (r->ingest.message_id_reused)
+    tg_warn("queue=%s ticket=%" G_GINT64_FORMAT " message-id=<%s> already names a "
+            "different message: stored as a message of its own",
+            e->id, r->ingest.ticket_id, mail->message_id);
   tg_info("queue=%s ticket=%" G_GINT64_FORMAT " from=<%s> message-id=<%s> %s%s%s",
           e->id, r->ingest.ticket_id, mail->from->address,
           mail->message_id ? mail->message_id : "",
@@ -196,8 +201,8 @@ void tg_pipe_batch_free(TgPipeBatch *b) {
   g_free(b);
 }
 
-TgPipeBatch *tg_pipeline_parse_batch(TgPipeline *p, TgSpoolEntry **entries,
-                                     guint n, gboolean spooled) {
+static TgPipeBatch *parse_batch(TgPipeline *p, TgSpoolEntry **entries, guint n,
+                                gboolean spooled, gboolean ahead) {
   TgPipeBatch *b = g_new0(TgPipeBatch, 1);
   b->entries = entries;
   b->n = n;
@@ -209,6 +214,12 @@ TgPipeBatch *tg_pipeline_parse_batch(TgPipeline *p, TgSpoolEntry **entries,
     g_autoptr(GError) perr = NULL;
     char *reason = NULL;
     TgMail *mail = parse_entry(p, entries[i], &reason, &perr);
+    if (mail && ahead && p->ruleset) {
+      /* Rules run in the store's transaction (they need to know whether
+       * the message is a reply), but their biggest part does not. */
+      g_autoptr(TgClassifyInput) ci = tg_classify_input_new(mail, FALSE, FALSE);
+      mail->rule_prefilter = tg_rule_prefilter_bits_new(tg_classify_input_get(ci));
+    }
     g_ptr_array_add(b->mails, mail);
     g_ptr_array_add(b->reasons, mail ? NULL : reason);
     g_ptr_array_add(b->errors, mail ? NULL : g_strdup(perr->message));
@@ -216,6 +227,11 @@ TgPipeBatch *tg_pipeline_parse_batch(TgPipeline *p, TgSpoolEntry **entries,
       g_free(reason);
   }
   return b;
+}
+
+TgPipeBatch *tg_pipeline_parse_batch(TgPipeline *p, TgSpoolEntry **entries,
+                                     guint n, gboolean spooled) {
+  return parse_batch(p, entries, n, spooled, TRUE);
 }
 
 /* An entry that only ever lived in memory (import) goes into the
@@ -334,7 +350,7 @@ gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
                                    guint n, TgPipeResult *results,
                                    GError **error) {
   /* Parse outside the transaction: it is the slow part and needs no lock. */
-  g_autoptr(TgPipeBatch) b = tg_pipeline_parse_batch(p, entries, n, TRUE);
+  g_autoptr(TgPipeBatch) b = parse_batch(p, entries, n, TRUE, FALSE);
   return tg_pipeline_store_batch(p, b, results, error);
 }
 

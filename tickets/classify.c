@@ -54,6 +54,7 @@ TgClassifyInput *tg_classify_input_new(const TgMail *m, gboolean is_reply,
       .size = m->raw ? g_bytes_get_size(m->raw) : 0,
       .is_reply = is_reply,
       .from_staff = from_staff,
+      .prefilter = m->rule_prefilter,
   };
   return ci;
 }

@@ -2,6 +2,7 @@
 #include "tickets/ingest.h"
 #include "tickets/audit.h"
 #include "tickets/classify.h"
+#include "tickets/sha256.h"
 #include "tickets/escalate_ingest.h"
 #include "tickets/clock.h"
 #include "tickets/thread.h"
@@ -247,6 +248,73 @@ static gboolean create_ticket(const TgIngestContext *ctx, TgMail *m,
   return TRUE;
 }
 
+/* What makes two copies the same message for duplicate detection: trace
+ * fields (Received:, the envelope) differ between two routes of one
+ * message and are left out. */
+static gboolean same_content(TgStore *s, gint64 row, const TgMail *m,
+                             GError **error) {
+  sqlite3_stmt *st = tg_store_prepare(
+      s,
+      "SELECT m.direction = 'out', "
+      "  m.from_address = ? AND m.subject = ? AND m.body = ?, "
+      "  (SELECT coalesce(group_concat(sha256, ' '), '') FROM "
+      "     (SELECT sha256 FROM attachments WHERE message_id = m.id ORDER BY id)) "
+      "FROM messages m WHERE m.id = ?",
+      error, "sssi", m->from->address, m->subject, m->body, row);
+  if (!st || tg_store_step(s, st, error) != SQLITE_ROW)
+    return FALSE;
+  /* Our own notice coming back carries the id we made for it. */
+  gboolean same = sqlite3_column_int(st, 0) != 0;
+  if (!same && sqlite3_column_int(st, 1) != 0) {
+    g_autoptr(GString) ours = g_string_new(NULL);
+    for (guint i = 0; i < m->attachments->len; i++)
+      g_string_append_printf(ours, "%s%s", i ? " " : "",
+                             ((TgAttachment *)g_ptr_array_index(m->attachments, i))->sha256);
+    same = strcmp(tg_store_col_text(st, 2), ours->str) == 0;
+  }
+  sqlite3_reset(st);
+  return same;
+}
+
+/* The ticket of the stored copy of M under DEDUP, or 0; *OTHER_R: DEDUP
+ * names a different message. */
+static gint64 stored_copy(TgStore *s, const TgMail *m, const char *dedup,
+                          gboolean *other_r, GError **error) {
+  *other_r = FALSE;
+  sqlite3_stmt *st = tg_store_prepare(
+      s, "SELECT id, ticket_id FROM messages WHERE dedup_key = ?", error, "s", dedup);
+  if (!st)
+    return 0;
+  int rc = tg_store_step(s, st, error);
+  if (rc != SQLITE_ROW)
+    return 0;
+  gint64 row = sqlite3_column_int64(st, 0), ticket = sqlite3_column_int64(st, 1);
+  sqlite3_reset(st);
+  /* Without a Message-ID the key is the raw bytes' hash: same by definition. */
+  if (!m->message_id)
+    return ticket;
+  GError *e = NULL;
+  if (same_content(s, row, m, &e))
+    return ticket;
+  if (e) {
+    g_propagate_error(error, e);
+    return 0;
+  }
+  *other_r = TRUE;
+  return 0;
+}
+
+/* The key of a message whose Message-ID another message took first. */
+static char *reused_id_key(const TgMail *m) {
+  g_autoptr(GString) content = g_string_new(NULL);
+  g_string_append_printf(content, "%s%c%s%c%s", m->from->address, 0, m->subject, 0, m->body);
+  for (guint i = 0; i < m->attachments->len; i++)
+    g_string_append_printf(content, "%c%s", 0,
+                           ((TgAttachment *)g_ptr_array_index(m->attachments, i))->sha256);
+  g_autofree char *hash = tg_sha256_hex(content->str, content->len);
+  return g_strdup_printf("mid:%s content:%s", m->message_id, hash);
+}
+
 static gboolean thread_and_store(const TgIngestContext *ctx, TgMail *m,
                                  TgIngestResult *r, GError **error) {
   TgStore *s = ctx->store;
@@ -268,9 +336,22 @@ static gboolean thread_and_store(const TgIngestContext *ctx, TgMail *m,
   g_autofree char *dedup = m->message_id
                                ? g_strdup_printf("mid:%s", m->message_id)
                                : g_strdup_printf("sha256:%s", m->raw_sha256);
-  gint64 dup = tg_store_query_int(
-      s, "SELECT ticket_id FROM messages WHERE dedup_key = ?", 0, &e, "s", dedup);
+  gboolean other = FALSE;
+  gint64 dup = stored_copy(s, m, dedup, &other, &e);
   CHECK_ERR();
+  if (other) {
+    /* Keyed on its content, so that its own second arrival is still a
+     * duplicate. */
+    g_free(dedup);
+    dedup = reused_id_key(m);
+    dup = stored_copy(s, m, dedup, &other, &e);
+    CHECK_ERR();
+    if (!dup) {
+      r->message_id_reused = TRUE;
+      tg_mail_warn(m, "its Message-ID <%s> already names a different stored message",
+                   m->message_id);
+    }
+  }
   if (dup) {
     r->outcome = TG_INGEST_DUPLICATE;
     r->ticket_id = dup;

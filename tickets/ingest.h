@@ -5,7 +5,10 @@
  * joins, participants, and an audit event per change.  The spool id is
  * UNIQUE, so replaying a spool entry after a crash is a no-op
  * (TG_INGEST_REPLAYED); a Message-ID seen before (or, without one, the
- * same raw bytes) is a duplicate, stored once (TG_INGEST_DUPLICATE).
+ * same raw bytes) is a duplicate, stored once (TG_INGEST_DUPLICATE), when
+ * the stored message has the same sender, subject, text and attachments.
+ * Some senders reuse a Message-ID for different messages (scanners, bulk
+ * tools, broken clients): such a message is stored as one of its own.
  *
  * Threading order: a signed reply address among the envelope recipients,
  * To and Cc; the subject tag, when the sender already takes part in that
@@ -63,6 +66,9 @@ typedef struct {
   gint64 linked_to;     /* ticket a stranger's tag pointed at, or 0 */
   const char *threaded_by; /* "reply-address", "tag", "references", "new" */
   TgRuleResult *rules;  /* (transfer full) what the rules decided, or NULL */
+  /* Its Message-ID already named a different stored message: kept as a
+   * message of its own (and a warning recorded on it), not a duplicate. */
+  gboolean message_id_reused;
 } TgIngestResult;
 
 void tg_ingest_result_clear(TgIngestResult *result);

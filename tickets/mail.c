@@ -75,6 +75,7 @@ void tg_mail_free(TgMail *m) {
   if (m->raw)
     g_bytes_unref(m->raw);
   g_free(m->raw_sha256);
+  tg_rule_prefilter_bits_free(m->rule_prefilter);
   g_free(m);
 }
 

@@ -11,6 +11,8 @@
 
 #include <glib.h>
 
+#include "filters/rules.h"
+
 G_BEGIN_DECLS
 
 typedef struct {
@@ -58,6 +60,9 @@ typedef struct {
   /* "ja", "en" or the configured default (static or the config's string),
    * decided in the parse phase (tg_ingest_language); NULL: not yet. */
   const char *language;
+  /* Rule prefilter trigrams built ahead of the store (see
+   * tg_rule_prefilter_bits_new), or NULL. */
+  TgRulePrefilterBits *rule_prefilter;
 } TgMail;
 
 TgMail *tg_mail_new(void);

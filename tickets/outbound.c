@@ -1,5 +1,6 @@
 /* outbound.c - the outbound queue (contract in outbound.h). */
 #include "tickets/outbound.h"
+#include "tickets/sha256.h"
 #include "tickets/audit.h"
 #include "tickets/thread.h"
 #include "templates/message_id.h"
@@ -96,7 +97,7 @@ static gboolean queue_in_savepoint(TgStore *s, const TgOutboundKeys *keys,
   msg->message_id = saved_id;
   if (!bytes)
     return FALSE;
-  g_autofree char *sha = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, bytes);
+  g_autofree char *sha = tg_sha256_hex_bytes(bytes);
   g_autofree char *bare = g_strndup(msgid + 1, strlen(msgid) - 2);
   g_autofree char *dedup = g_strdup_printf("mid:%s", bare);
   g_autofree char *to = to_json(msg);

@@ -64,7 +64,30 @@ expect_eq duplicate "$(count "select count(*) from messages where direction='in'
 printf 'From: erin@example.com\nSubject: no id\n\nsame\n' | deliver
 printf 'From: erin@example.com\nSubject: no id\n\nsame\n' | deliver
 expect_eq duplicate-raw "$(count "select count(*) from messages where direction='in' and subject='no id'")" 1
+# The same message by another route (one more Received: line) is a duplicate.
+{ printf 'Received: from relay.example.net by mx.example.com; Mon, 5 Jan 2026 10:00:00 +0000\n'
+  msg 'dave@example.com' d1 'Hello'; } | deliver
+expect_eq duplicate-route "$(count "select count(*) from messages where direction='in' and message_id='d1'")" 1
 pass "duplicates stored once"
+
+# A sender that reuses one Message-ID for different messages (a scanner
+# sending a new document each time) loses none of them; each one's own
+# second arrival is still a duplicate.
+scan() { # BODY ATTACHMENT-TEXT
+  printf 'From: scanner@example.com\nTo: support@localhost\nSubject: Scanned document\n'
+  printf 'Message-ID: <scan@printer.local>\nMIME-Version: 1.0\n'
+  printf 'Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\n%s\n' "$1"
+  printf -- '--b\nContent-Type: application/pdf; name=scan.pdf\nContent-Transfer-Encoding: base64\n\n%s\n--b--\n' \
+    "$(printf '%s' "$2" | base64)"
+}
+scan 'Your scan' 'page one' | deliver
+scan 'Your scan' 'page two' | deliver
+scan 'Your scan' 'page two' | deliver
+scan 'Another scan' 'page one' | deliver
+expect_eq reused-id "$(count "select count(*) from messages where direction='in' and message_id='scan@printer.local'")" 3
+expect_eq reused-warning "$(count "select count(*) from messages where message_id='scan@printer.local' and warnings like '%already names a different stored message%'")" 2
+expect_eq reused-attachments "$(count "select count(distinct a.sha256) from attachments a join messages m on m.id=a.message_id where m.message_id='scan@printer.local'")" 2
+pass "a reused Message-ID does not drop a different message"
 
 msg 'frank@example.com' f1 'Re: RE: Fwd: FW: AW: WG: SV: Re[2]: 返信: 転送：Re: Order 42' | deliver
 expect_eq clean-subject "$(count "select t.subject from tickets t join messages m on m.ticket_id=t.id where m.message_id='f1'")" 'Order 42'
