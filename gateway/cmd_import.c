@@ -6,7 +6,8 @@
  * until the batch holding a message has committed, and a run stopped
  * anywhere can be repeated: a Message-ID (or, without one, the raw
  * bytes' hash) seen before is a duplicate, stored once.  Only what goes
- * to the quarantine is written into the spool.
+ * to the quarantine is written into the spool (and a re-run quarantines
+ * it again: the quarantine is not in the store).
  *
  * Two threads, since parsing and SQLite are each about half the work: a
  * reader splits and parses batch N+1 while the main thread stores batch N
@@ -23,10 +24,13 @@
 #include <unistd.h>
 
 #define BATCH 256
-/* Bounds what one batch holds in memory, for mboxes of big messages. */
+/* Raw bytes of one batch, for mboxes of big messages.  Parsed, a batch
+ * holds about twice that (decoded text and attachments) plus 32 KiB of
+ * rule prefilter bits per message. */
 #define BATCH_BYTES (64u << 20)
-/* Batches parsed ahead of the one being stored. */
-#define AHEAD 2
+/* Batches alive at once: one being stored, one parsed (or being parsed)
+ * ahead of it. */
+#define IN_FLIGHT 2
 
 typedef struct {
   GPtrArray *entries; /* TgSpoolEntry*, in memory only */
@@ -41,7 +45,7 @@ typedef struct {
   TgMboxReader reader;
   guint64 max_message;
   GAsyncQueue *ready;   /* Batch*, then &end_marker */
-  GAsyncQueue *credits; /* one token per batch the reader may run ahead */
+  GAsyncQueue *credits; /* one token per batch that may be alive */
   gint stop;            /* the main thread gave up */
 } Reader;
 
@@ -114,14 +118,16 @@ typedef struct {
 
 static gboolean store_batch(TgPipeline *pipe, Batch *b, ImportStats *st,
                             GError **error) {
+  guint n = b->entries->len;
+  g_autofree TgPipeResult *res = g_new0(TgPipeResult, MAX(n, 1));
+  if (n && !tg_pipeline_store_batch(pipe, b->parsed, res, error)) {
+    /* Committed or not, a re-run finds what is stored. */
+    for (guint i = 0; i < n; i++)
+      tg_pipe_result_clear(&res[i]);
+    return FALSE;
+  }
   st->seen = b->last_seen;
   st->too_big += b->too_big;
-  guint n = b->entries->len;
-  if (n == 0)
-    return TRUE;
-  g_autofree TgPipeResult *res = g_new0(TgPipeResult, n);
-  if (!tg_pipeline_store_batch(pipe, b->parsed, res, error))
-    return FALSE;
   for (guint i = 0; i < n; i++) {
     if (res[i].outcome == TG_PIPE_QUARANTINED)
       st->quarantined++;
@@ -168,7 +174,7 @@ int tg_cmd_import(int argc, char **argv) {
                       g_mapped_file_get_length(file));
   r.ready = g_async_queue_new();
   r.credits = g_async_queue_new();
-  for (int i = 0; i < AHEAD; i++)
+  for (int i = 0; i < IN_FLIGHT; i++)
     g_async_queue_push(r.credits, &credit_token);
   GThread *thread = g_thread_new("tg-import-read", reader_thread, &r);
 

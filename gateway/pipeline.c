@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 struct TgPipeline {
   const TgConfig *cfg;
@@ -147,12 +148,14 @@ static gboolean quarantine(TgPipeline *p, TgSpoolEntry *e, TgPipeResult *r,
   return TRUE;
 }
 
-static TgMail *parse_entry(TgPipeline *p, TgSpoolEntry *e, char **reason_r,
-                           GError **error) {
+static TgMail *parse_entry(TgPipeline *p, TgSpoolEntry *e, gboolean spooled,
+                           char **reason_r, GError **error) {
   TgMail *mail = tg_mail_parse(e->message, &p->limits, reason_r, error);
   if (!mail)
     return NULL;
-  mail->spool_id = g_strdup(e->id);
+  /* The spool id makes a replay a no-op; an entry that never was in the
+   * spool cannot be replayed, and its made-up id only names it in logs. */
+  mail->spool_id = spooled ? g_strdup(e->id) : NULL;
   mail->envelope_sender = g_ascii_strdown(e->sender, -1);
   for (guint i = 0; i < e->recipients->len; i++)
     g_ptr_array_add(mail->envelope_recipients,
@@ -166,7 +169,8 @@ static TgMail *parse_entry(TgPipeline *p, TgSpoolEntry *e, char **reason_r,
 }
 
 static void log_ticketed(TgSpoolEntry *e, TgMail *mail, TgPipeResult *r) {
-  if (r->ingest.message_id_reused)
+  if (r->ingest.message_id_reused && (r->ingest.outcome == TG_INGEST_CREATED ||
+                                      r->ingest.outcome == TG_INGEST_APPENDED))
     tg_warn("queue=%s ticket=%" G_GINT64_FORMAT " message-id=<%s> already names a "
             "different message: stored as a message of its own",
             e->id, r->ingest.ticket_id, mail->message_id);
@@ -213,7 +217,7 @@ static TgPipeBatch *parse_batch(TgPipeline *p, TgSpoolEntry **entries, guint n,
   for (guint i = 0; i < n; i++) {
     g_autoptr(GError) perr = NULL;
     char *reason = NULL;
-    TgMail *mail = parse_entry(p, entries[i], &reason, &perr);
+    TgMail *mail = parse_entry(p, entries[i], spooled, &reason, &perr);
     if (mail && ahead && p->ruleset) {
       /* Rules run in the store's transaction (they need to know whether
        * the message is a reply), but their biggest part does not. */
@@ -243,14 +247,25 @@ static gboolean quarantine_copy(TgPipeline *p, TgSpoolEntry *mem, TgPipeResult *
   g_autofree const char **rcpts = g_new0(const char *, mem->recipients->len + 1);
   for (guint i = 0; i < mem->recipients->len; i++)
     rcpts[i] = g_ptr_array_index(mem->recipients, i);
+  /* Locked from the moment it is in queue/: a `spool retry` or `serve`
+   * draining the queue meanwhile must not take it. */
+  TgSpoolWriter *w = tg_spool_writer_new(p->spool, mem->sender, rcpts, mem->origin, error);
   g_autofree char *id = NULL;
-  if (!tg_spool_enter(p->spool, mem->sender, rcpts, mem->origin, data, len, &id,
-                      error)) {
+  int fd = -1;
+  if (w && !tg_spool_writer_write(w, data, len, error)) {
+    tg_spool_writer_abort(w);
+    w = NULL;
+  }
+  if (!w || !tg_spool_writer_commit(w, TG_SPOOL_COMMIT_SYNC, &id, &fd, error)) {
     tg_err("queue=%s quarantine (%s) failed: %s", mem->id, code, (*error)->message);
     return FALSE;
   }
-  g_autoptr(TgSpoolEntry) e = tg_spool_read(p->spool, TG_SPOOL_QUEUE, id, TRUE, error);
-  return e && quarantine(p, e, r, code, text, error);
+  g_autoptr(TgSpoolEntry) e = tg_spool_read_locked(p->spool, id, fd, error);
+  if (!e) {
+    close(fd);
+    return FALSE;
+  }
+  return quarantine(p, e, r, code, text, error);
 }
 
 gboolean tg_pipeline_store_batch(TgPipeline *p, TgPipeBatch *b,

@@ -107,8 +107,16 @@ static gpointer worker_thread(gpointer data) {
       g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
       g_ptr_array_add(ids, first);
       gpointer next;
+      /* Under load, wait a moment for a bigger batch: each transaction
+       * ends in a WAL fsync, the worker's biggest cost per message when
+       * batches are a handful.  The senders have their 250 already. */
+      gint64 until = g_get_monotonic_time() + TG_SERVE_WORKER_GATHER_US;
       while (ids->len < TG_SERVE_WORKER_BATCH &&
-             (next = g_async_queue_try_pop(w->queue))) {
+             ((next = g_async_queue_try_pop(w->queue)) ||
+              (ids->len < TG_SERVE_WORKER_GATHER_MIN &&
+               g_get_monotonic_time() < until &&
+               (next = g_async_queue_timeout_pop(
+                    w->queue, (guint64)MAX(until - g_get_monotonic_time(), 1)))))) {
         if (next == &stop_marker) {
           stop = TRUE;
           break;

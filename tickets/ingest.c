@@ -255,25 +255,33 @@ static gboolean same_content(TgStore *s, gint64 row, const TgMail *m,
                              GError **error) {
   sqlite3_stmt *st = tg_store_prepare(
       s,
-      "SELECT m.direction = 'out', "
-      "  m.from_address = ? AND m.subject = ? AND m.body = ?, "
-      "  (SELECT coalesce(group_concat(sha256, ' '), '') FROM "
-      "     (SELECT sha256 FROM attachments WHERE message_id = m.id ORDER BY id)) "
-      "FROM messages m WHERE m.id = ?",
+      "SELECT direction = 'out', from_address = ? AND subject = ? AND body = ? "
+      "FROM messages WHERE id = ?",
       error, "sssi", m->from->address, m->subject, m->body, row);
   if (!st || tg_store_step(s, st, error) != SQLITE_ROW)
     return FALSE;
   /* Our own notice coming back carries the id we made for it. */
-  gboolean same = sqlite3_column_int(st, 0) != 0;
-  if (!same && sqlite3_column_int(st, 1) != 0) {
-    g_autoptr(GString) ours = g_string_new(NULL);
-    for (guint i = 0; i < m->attachments->len; i++)
-      g_string_append_printf(ours, "%s%s", i ? " " : "",
-                             ((TgAttachment *)g_ptr_array_index(m->attachments, i))->sha256);
-    same = strcmp(tg_store_col_text(st, 2), ours->str) == 0;
+  gboolean ours = sqlite3_column_int(st, 0) != 0;
+  gboolean same = sqlite3_column_int(st, 1) != 0;
+  sqlite3_reset(st);
+  if (ours || !same)
+    return ours;
+  st = tg_store_prepare(s, "SELECT sha256 FROM attachments WHERE message_id = ? ORDER BY id",
+                        error, "i", row);
+  if (!st)
+    return FALSE;
+  guint i = 0;
+  int rc;
+  while (same && (rc = tg_store_step(s, st, error)) == SQLITE_ROW) {
+    same = i < m->attachments->len &&
+           strcmp(tg_store_col_text(st, 0),
+                  ((TgAttachment *)g_ptr_array_index(m->attachments, i))->sha256) == 0;
+    i++;
   }
   sqlite3_reset(st);
-  return same;
+  if (same && rc < 0)
+    return FALSE;
+  return same && i == m->attachments->len;
 }
 
 /* The ticket of the stored copy of M under DEDUP, or 0; *OTHER_R: DEDUP

@@ -33,11 +33,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TgStore, tg_store_free)
 
 /* A writer that commits big batches back to back (import) lets another
  * connection, on another thread, copy the WAL into the database with
- * tg_store_checkpoint(), instead of checkpointing after its own commits.
+ * tg_store_checkpoint(), instead of checkpointing after its own commits
+ * (except for the remainder, past 16 MiB of WAL, so that it starts over).
  * The WAL is still truncated when the writer closes. */
 void tg_store_leave_checkpoints(TgStore *store);
-/* A PASSIVE checkpoint that does not wait for locks.  TRUE when it copied
- * frames. */
+/* A PASSIVE checkpoint that does not wait for locks.  TRUE when all of
+ * the WAL is now in the database. */
 gboolean tg_store_checkpoint(TgStore *store);
 
 sqlite3 *tg_store_db(TgStore *store);

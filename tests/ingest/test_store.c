@@ -175,6 +175,40 @@ static void test_wal_bounded(void) {
   g_assert_cmpint(st.st_size, ==, 0);
 }
 
+/* A bulk writer (import) leaves checkpoints to a second connection that
+ * runs while the writer's next batch is open, as import's reader thread
+ * does.  The WAL still starts over now and then, or it would hold all of
+ * it (10,000 frames here). */
+static void test_wal_bounded_bulk(void) {
+  g_autofree char *path = tmp_db();
+  g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+  g_autofree char *blob = g_strnfill(3000, 'x');
+  TgStore *w = tg_store_open(path, 1000, NULL);
+  TgStore *c = tg_store_open(path, 1000, NULL);
+  g_assert_nonnull(w);
+  g_assert_nonnull(c);
+  g_assert_cmpint(sqlite3_exec(tg_store_db(w), "CREATE TABLE b(x)", NULL, NULL, NULL), ==, SQLITE_OK);
+  tg_store_leave_checkpoints(w);
+  GStatBuf st;
+  goffset peak = 0;
+  for (int batch = 0; batch < 100; batch++) {
+    g_assert_true(tg_store_begin(w, NULL));
+    for (int i = 0; i < 100; i++) {
+      g_autofree char *sql = g_strdup_printf("INSERT INTO b VALUES('%s')", blob);
+      g_assert_cmpint(sqlite3_exec(tg_store_db(w), sql, NULL, NULL, NULL), ==, SQLITE_OK);
+    }
+    tg_store_checkpoint(c); /* the previous batches, while this one is open */
+    g_assert_true(tg_store_commit(w, NULL));
+    g_assert_cmpint(g_stat(wal, &st), ==, 0);
+    peak = MAX(peak, st.st_size);
+  }
+  g_assert_cmpint(peak, <, 4500 * 4120);
+  tg_store_free(c);
+  tg_store_free(w);
+  g_assert_cmpint(g_stat(wal, &st), ==, 0);
+  g_assert_cmpint(st.st_size, ==, 0);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/store/migrations", test_migrations);
@@ -182,5 +216,6 @@ int main(int argc, char **argv) {
   g_test_add_func("/store/exactly-once", test_exactly_once);
   g_test_add_func("/store/lazy-index", test_lazy_index);
   g_test_add_func("/store/wal-bounded", test_wal_bounded);
+  g_test_add_func("/store/wal-bounded-bulk", test_wal_bounded_bulk);
   return g_test_run();
 }
