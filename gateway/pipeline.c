@@ -261,11 +261,15 @@ static gboolean quarantine_copy(TgPipeline *p, TgSpoolEntry *mem, TgPipeResult *
     return FALSE;
   }
   g_autoptr(TgSpoolEntry) e = tg_spool_read_locked(p->spool, id, fd, error);
-  if (!e) {
+  if (e && quarantine(p, e, r, code, text, error))
+    return TRUE;
+  /* The mbox still has it, and the next run quarantines it again: a copy
+   * left in queue/ would be a second one. */
+  g_autofree char *path = g_build_filename(tg_spool_dir(p->spool), "queue", id, NULL);
+  unlink(path);
+  if (!e)
     close(fd);
-    return FALSE;
-  }
-  return quarantine(p, e, r, code, text, error);
+  return FALSE;
 }
 
 gboolean tg_pipeline_store_batch(TgPipeline *p, TgPipeBatch *b,

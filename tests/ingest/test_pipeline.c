@@ -1,0 +1,155 @@
+/* test_pipeline.c - what the pipeline does when the quarantine cannot be
+ * written: the entry stays where it was and the caller is told to try
+ * again (`deliver` exits 75, so the MTA keeps its copy), for a spooled
+ * entry and for one that lives only in memory (import). */
+#include "gateway/config.h"
+#include "gateway/pipeline.h"
+#include "spool/spool_sys.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int quarantine_renames;
+
+static int rename_into_quarantine_fails(const char *from, const char *to) {
+  if (strstr(to, "/quarantine/")) {
+    quarantine_renames++;
+    errno = EIO;
+    return -1;
+  }
+  return rename(from, to);
+}
+
+/* A message with more header fields than the test configuration allows. */
+static GString *too_many_headers(const char *msgid) {
+  GString *m = g_string_new(NULL);
+  for (int i = 0; i < 20; i++)
+    g_string_append_printf(m, "X-Junk-%d: %d\r\n", i, i);
+  g_string_append_printf(m, "From: a@example.com\r\nMessage-ID: <%s>\r\n\r\nhello\r\n", msgid);
+  return m;
+}
+
+typedef struct {
+  char *dir;
+  TgConfig *cfg;
+  TgPipeline *pipe;
+} Fixture;
+
+static void fixture_open(Fixture *f) {
+  f->dir = g_dir_make_tmp("tgpipe-XXXXXX", NULL);
+  g_assert_nonnull(f->dir);
+  g_autofree char *conf = g_build_filename(f->dir, "ticketgate.conf", NULL);
+  g_autofree char *text = g_strdup_printf(
+      "[gateway]\ndata_dir = %s/var\n[limits]\nheader_count = 10\n", f->dir);
+  g_assert_true(g_file_set_contents(conf, text, -1, NULL));
+  g_autoptr(GPtrArray) errors = NULL;
+  f->cfg = tg_config_load(conf, &errors);
+  g_assert_nonnull(f->cfg);
+  g_autoptr(GError) err = NULL;
+  f->pipe = tg_pipeline_open(f->cfg, &err);
+  g_assert_no_error(err);
+}
+
+static void fixture_close(Fixture *f) {
+  tg_spool_sys_reset();
+  tg_pipeline_free(f->pipe);
+  tg_config_free(f->cfg);
+  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
+  g_assert_cmpint(system(cmd), ==, 0);
+  g_free(f->dir);
+}
+
+static guint count(TgPipeline *p, TgSpoolArea area) {
+  g_autoptr(GPtrArray) ids = tg_spool_list(tg_pipeline_spool(p), area, NULL);
+  g_assert_nonnull(ids);
+  return ids->len;
+}
+
+static void test_spooled(void) {
+  Fixture f;
+  fixture_open(&f);
+  TgSpool *spool = tg_pipeline_spool(f.pipe);
+  g_autoptr(GString) m = too_many_headers("q1@example.com");
+  g_autofree char *id = NULL;
+  g_autoptr(GError) err = NULL;
+  g_assert_true(tg_spool_enter(spool, "a@example.com", NULL, "deliver", m->str, m->len, &id, &err));
+
+  tg_spool_sys.rename = rename_into_quarantine_fails;
+  TgPipeResult r;
+  g_assert_false(tg_pipeline_process_id(f.pipe, id, &r, &err));
+  g_assert_error(err, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP);
+  g_clear_error(&err);
+  tg_pipe_result_clear(&r);
+  g_assert_cmpint(quarantine_renames, >, 0);
+  g_assert_cmpuint(count(f.pipe, TG_SPOOL_QUEUE), ==, 1);
+  g_assert_cmpuint(count(f.pipe, TG_SPOOL_QUARANTINE), ==, 0);
+
+  /* The fault gone, the retry quarantines it with its reason. */
+  tg_spool_sys_reset();
+  g_assert_true(tg_pipeline_process_id(f.pipe, id, &r, &err));
+  g_assert_no_error(err);
+  g_assert_cmpint(r.outcome, ==, TG_PIPE_QUARANTINED);
+  g_assert_cmpstr(r.reason, ==, "header-count");
+  tg_pipe_result_clear(&r);
+  g_assert_cmpuint(count(f.pipe, TG_SPOOL_QUEUE), ==, 0);
+  g_assert_cmpuint(count(f.pipe, TG_SPOOL_QUARANTINE), ==, 1);
+  fixture_close(&f);
+}
+
+static TgSpoolEntry *memory_entry(GString *m) {
+  TgSpoolEntry *e = g_new0(TgSpoolEntry, 1);
+  e->id = tg_spool_new_id();
+  e->sender = g_strdup("");
+  e->recipients = g_ptr_array_new_with_free_func(g_free);
+  e->origin = g_strdup("import");
+  e->message = g_bytes_new(m->str, m->len);
+  e->lock_fd = -1;
+  return e;
+}
+
+static void test_in_memory(void) {
+  Fixture f;
+  fixture_open(&f);
+  g_autoptr(GString) bad = too_many_headers("q2@example.com");
+  g_autoptr(GString) good = g_string_new("From: b@example.com\r\nMessage-ID: <ok@example.com>\r\n\r\nhi\r\n");
+  g_autoptr(TgSpoolEntry) e0 = memory_entry(bad);
+  g_autoptr(TgSpoolEntry) e1 = memory_entry(good);
+  TgSpoolEntry *entries[] = {e0, e1};
+  TgPipeResult res[2];
+  g_autoptr(GError) err = NULL;
+
+  tg_spool_sys.rename = rename_into_quarantine_fails;
+  g_autoptr(TgPipeBatch) b = tg_pipeline_parse_batch(f.pipe, entries, 2, FALSE);
+  g_assert_false(tg_pipeline_store_batch(f.pipe, b, res, &err));
+  g_assert_nonnull(err);
+  g_clear_error(&err);
+  for (int i = 0; i < 2; i++)
+    tg_pipe_result_clear(&res[i]);
+  /* Nothing half-done is left for `spool retry` to pick up. */
+  g_assert_cmpuint(count(f.pipe, TG_SPOOL_QUARANTINE), ==, 0);
+  g_assert_cmpuint(count(f.pipe, TG_SPOOL_QUEUE), ==, 0);
+
+  tg_spool_sys_reset();
+  g_autoptr(TgPipeBatch) again = tg_pipeline_parse_batch(f.pipe, entries, 2, FALSE);
+  g_assert_true(tg_pipeline_store_batch(f.pipe, again, res, &err));
+  g_assert_no_error(err);
+  g_assert_cmpint(res[0].outcome, ==, TG_PIPE_QUARANTINED);
+  g_assert_cmpstr(res[0].reason, ==, "header-count");
+  g_assert_cmpint(res[1].outcome, ==, TG_PIPE_TICKETED);
+  /* Stored by the first attempt already: the re-run finds it. */
+  g_assert_cmpint(res[1].ingest.outcome, ==, TG_INGEST_DUPLICATE);
+  for (int i = 0; i < 2; i++)
+    tg_pipe_result_clear(&res[i]);
+  g_assert_cmpuint(count(f.pipe, TG_SPOOL_QUARANTINE), ==, 1);
+  g_assert_cmpuint(count(f.pipe, TG_SPOOL_QUEUE), ==, 0);
+  fixture_close(&f);
+}
+
+int main(int argc, char **argv) {
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/pipeline/quarantine-fails/spooled", test_spooled);
+  g_test_add_func("/pipeline/quarantine-fails/in-memory", test_in_memory);
+  return g_test_run();
+}
