@@ -264,9 +264,12 @@ static gboolean quarantine_copy(TgPipeline *p, TgSpoolEntry *mem, TgPipeResult *
   if (e && quarantine(p, e, r, code, text, error))
     return TRUE;
   /* The mbox still has it, and the next run quarantines it again: a copy
-   * left in queue/ would be a second one. */
+   * left in queue/ would be a second one.  One that reached quarantine/
+   * (only a directory fsync failed) stays: that is where it belongs. */
+  g_autofree char *moved = g_build_filename(tg_spool_dir(p->spool), "quarantine", id, NULL);
   g_autofree char *path = g_build_filename(tg_spool_dir(p->spool), "queue", id, NULL);
-  unlink(path);
+  if (!g_file_test(moved, G_FILE_TEST_EXISTS))
+    unlink(path);
   if (!e)
     close(fd);
   return FALSE;

@@ -681,8 +681,11 @@ gboolean tg_spool_quarantine(TgSpool *s, TgSpoolEntry *e, const char *code,
       *c = ' ';
   if (!g_file_set_contents(reason_path, line, -1, error))
     return FALSE;
-  if (tg_spool_sys.rename(from, to) != 0)
-    return set_errno_error(error, "rename", from, errno);
+  if (tg_spool_sys.rename(from, to) != 0) {
+    err = errno;
+    unlink(reason_path); /* a reason without its entry would stay forever */
+    return set_errno_error(error, "rename", from, err);
+  }
   return fsync_dir(s->quarantine_dir, error) && fsync_dir(s->queue_dir, error);
 }
 

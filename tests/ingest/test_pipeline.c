@@ -61,6 +61,17 @@ static void fixture_close(Fixture *f) {
   g_free(f->dir);
 }
 
+/* Every file in the quarantine directory, reasons included. */
+static guint quarantine_files(TgPipeline *p) {
+  g_autofree char *dir = g_build_filename(tg_spool_dir(tg_pipeline_spool(p)), "quarantine", NULL);
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  g_assert_nonnull(d);
+  guint n = 0;
+  while (g_dir_read_name(d))
+    n++;
+  return n;
+}
+
 static guint count(TgPipeline *p, TgSpoolArea area) {
   g_autoptr(GPtrArray) ids = tg_spool_list(tg_pipeline_spool(p), area, NULL);
   g_assert_nonnull(ids);
@@ -84,7 +95,7 @@ static void test_spooled(void) {
   tg_pipe_result_clear(&r);
   g_assert_cmpint(quarantine_renames, >, 0);
   g_assert_cmpuint(count(f.pipe, TG_SPOOL_QUEUE), ==, 1);
-  g_assert_cmpuint(count(f.pipe, TG_SPOOL_QUARANTINE), ==, 0);
+  g_assert_cmpuint(quarantine_files(f.pipe), ==, 0);
 
   /* The fault gone, the retry quarantines it with its reason. */
   tg_spool_sys_reset();
@@ -128,7 +139,7 @@ static void test_in_memory(void) {
   for (int i = 0; i < 2; i++)
     tg_pipe_result_clear(&res[i]);
   /* Nothing half-done is left for `spool retry` to pick up. */
-  g_assert_cmpuint(count(f.pipe, TG_SPOOL_QUARANTINE), ==, 0);
+  g_assert_cmpuint(quarantine_files(f.pipe), ==, 0);
   g_assert_cmpuint(count(f.pipe, TG_SPOOL_QUEUE), ==, 0);
 
   tg_spool_sys_reset();

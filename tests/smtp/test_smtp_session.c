@@ -97,7 +97,7 @@ static char *run_full(TgSmtpProto proto, const TgSmtpSessionConfig *cfg,
                       const char *after, Host *keep) {
   char *result = NULL;
   for (int bytewise = 0; bytewise < 2; bytewise++) {
-    Host h;
+    Host h = {0};
     host_init(&h);
     TgSmtpSession *s = tg_smtp_session_new(proto, cfg, "192.0.2.1", &ops, &h);
     tg_smtp_session_start(s);
@@ -153,7 +153,7 @@ static void test_ehlo(void) {
 }
 
 static void test_pipelined_message(void) {
-  Host h;
+  Host h = {0};
   g_autofree char *out = run(
       "EHLO c\r\nMAIL FROM:<a@example.org> BODY=8BITMIME\r\n"
       "RCPT TO:<support@example.com>\r\nRCPT TO:<Support+123-abc@Example.com>\r\n"
@@ -178,7 +178,7 @@ static void test_data_framing(void) {
       "HELO c\r\nMAIL FROM:<>\r\nRCPT TO:<support@example.com>\r\nDATA\r\n"
       "Subject: x\r\n\r\n..dot\r\n\r\nbare\rcr\nnul\0x\r\n...\r\n.\r\n";
   TgSmtpSessionConfig cfg = config();
-  Host h;
+  Host h = {0};
   g_autofree char *out = run_full(TG_SMTP_PROTO_SMTP, &cfg, in, sizeof in - 1,
                                   TG_SMTP_OK, NULL, &h);
   static const char want[] = "Subject: x\n\n.dot\n\nbare\rcr\nnul\0x\n..\n";
@@ -207,7 +207,7 @@ static void test_size(void) {
   for (int i = 0; i < 30; i++)
     g_string_append(in, "0123456789012345678901234567890123456789012345678\r\n");
   g_string_append(in, ".\r\nNOOP\r\n");
-  Host h;
+  Host h = {0};
   g_autofree char *out2 = run(in->str, 0, &h);
   g_assert_cmpuint(h.ends, ==, 0);
   g_assert_cmpuint(h.aborts, ==, 1);
@@ -232,7 +232,7 @@ static void test_line_too_long(void) {
   cfg.message_size = 100000;
   g_autofree char *in3 = g_strconcat("HELO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<support@example.com>\r\nDATA\r\n",
                                      body, "\r\n.\r\n", NULL);
-  Host h;
+  Host h = {0};
   g_autofree char *out3 = run_full(TG_SMTP_PROTO_SMTP, &cfg, in3, strlen(in3), TG_SMTP_OK, NULL, &h);
   g_assert_cmpuint(h.committed->len, ==, 901);
   host_clear(&h);
@@ -282,7 +282,7 @@ static void test_lmtp(void) {
 static void test_temp_failures(void) {
   /* The spool refuses at DATA: 452 4.3.1, and the client keeps the mail. */
   TgSmtpSessionConfig cfg = config();
-  Host h;
+  Host h = {0};
   host_init(&h);
   h.begin_fails = TG_SMTP_ERR_NO_SPACE;
   TgSmtpSession *s = tg_smtp_session_new(TG_SMTP_PROTO_SMTP, &cfg, "c", &ops, &h);
@@ -300,7 +300,7 @@ static void test_temp_failures(void) {
 
 static void test_disconnect_mid_data(void) {
   TgSmtpSessionConfig cfg = config();
-  Host h;
+  Host h = {0};
   host_init(&h);
   TgSmtpSession *s = tg_smtp_session_new(TG_SMTP_PROTO_SMTP, &cfg, "c", &ops, &h);
   const char *in = "EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<support@example.com>\r\nDATA\r\npartial\r\n";
@@ -315,7 +315,7 @@ static void test_disconnect_mid_data(void) {
 
 static void test_starttls(void) {
   TgSmtpSessionConfig cfg = config();
-  Host h;
+  Host h = {0};
   host_init(&h);
   TgSmtpSession *s = tg_smtp_session_new(TG_SMTP_PROTO_SMTP, &cfg, "c", &ops, &h);
   const char *in = "EHLO c\r\nSTARTTLS\r\nMAIL FROM:<injected@b>\r\n";
@@ -336,7 +336,7 @@ static void test_starttls(void) {
 
 static void test_shutdown_while_waiting(void) {
   TgSmtpSessionConfig cfg = config();
-  Host h;
+  Host h = {0};
   host_init(&h);
   TgSmtpSession *s = tg_smtp_session_new(TG_SMTP_PROTO_SMTP, &cfg, "c", &ops, &h);
   const char *in = "EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<support@example.com>\r\nDATA\r\nx\r\n.\r\n";
