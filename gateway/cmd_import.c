@@ -57,18 +57,6 @@ static void batch_free(Batch *b) {
   g_free(b);
 }
 
-static TgSpoolEntry *memory_entry(GBytes *msg) {
-  TgSpoolEntry *e = g_new0(TgSpoolEntry, 1);
-  e->id = tg_spool_new_id();
-  e->arrival = g_get_real_time() / G_USEC_PER_SEC;
-  e->sender = g_strdup("");
-  e->recipients = g_ptr_array_new_with_free_func(g_free);
-  e->origin = g_strdup("import");
-  e->message = msg;
-  e->lock_fd = -1;
-  return e;
-}
-
 static gpointer reader_thread(gpointer data) {
   Reader *r = data;
   guint seen = 0;
@@ -97,7 +85,7 @@ static gpointer reader_thread(gpointer data) {
         continue;
       }
       bytes += len;
-      g_ptr_array_add(b->entries, memory_entry(msg));
+      g_ptr_array_add(b->entries, tg_spool_entry_new_memory("", "import", msg));
     }
     b->last_seen = seen;
     b->parsed = tg_pipeline_parse_batch(r->pipe, (TgSpoolEntry **)b->entries->pdata,

@@ -162,9 +162,6 @@ static TgMail *parse_entry(TgPipeline *p, TgSpoolEntry *e, gboolean spooled,
                     g_ascii_strdown(g_ptr_array_index(e->recipients, i), -1));
   mail->origin = g_strdup(e->origin);
   mail->arrival = e->arrival;
-  /* Here rather than in the store's transaction: parsing may run on
-   * another thread while the store works (tg_pipeline_parse_batch). */
-  mail->language = tg_ingest_language(mail, p->ictx.default_language);
   return mail;
 }
 
@@ -218,11 +215,16 @@ static TgPipeBatch *parse_batch(TgPipeline *p, TgSpoolEntry **entries, guint n,
     g_autoptr(GError) perr = NULL;
     char *reason = NULL;
     TgMail *mail = parse_entry(p, entries[i], spooled, &reason, &perr);
-    if (mail && ahead && p->ruleset) {
-      /* Rules run in the store's transaction (they need to know whether
-       * the message is a reply), but their biggest part does not. */
-      g_autoptr(TgClassifyInput) ci = tg_classify_input_new(mail, FALSE, FALSE);
-      mail->rule_prefilter = tg_rule_prefilter_bits_new(tg_classify_input_get(ci));
+    if (mail && ahead) {
+      /* Work the store's transaction would do, done on this thread: the
+       * language of a new ticket, and the biggest part of the rules
+       * (they run in the transaction: they need to know whether the
+       * message is a reply). */
+      mail->language = tg_ingest_language(mail, p->ictx.default_language);
+      if (p->ruleset) {
+        g_autoptr(TgClassifyInput) ci = tg_classify_input_new(mail, FALSE, FALSE);
+        mail->rule_prefilter = tg_rule_prefilter_bits_new(tg_classify_input_get(ci));
+      }
     }
     g_ptr_array_add(b->mails, mail);
     g_ptr_array_add(b->reasons, mail ? NULL : reason);
@@ -264,12 +266,8 @@ static gboolean quarantine_copy(TgPipeline *p, TgSpoolEntry *mem, TgPipeResult *
   if (e && quarantine(p, e, r, code, text, error))
     return TRUE;
   /* The mbox still has it, and the next run quarantines it again: a copy
-   * left in queue/ would be a second one.  One that reached quarantine/
-   * (only a directory fsync failed) stays: that is where it belongs. */
-  g_autofree char *moved = g_build_filename(tg_spool_dir(p->spool), "quarantine", id, NULL);
-  g_autofree char *path = g_build_filename(tg_spool_dir(p->spool), "queue", id, NULL);
-  if (!g_file_test(moved, G_FILE_TEST_EXISTS))
-    unlink(path);
+   * left in queue/ would be a second one. */
+  tg_spool_discard(p->spool, id);
   if (!e)
     close(fd);
   return FALSE;

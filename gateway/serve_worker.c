@@ -87,6 +87,16 @@ static void maybe_reload(TgServeWorker *w) {
   w->pipe = p;
 }
 
+/* The next id for a batch that has HAVE: at once if one is queued, and
+ * while the batch is small, waiting until UNTIL for one.  NULL: none. */
+static gpointer gather_next(TgServeWorker *w, guint have, gint64 until) {
+  gpointer next = g_async_queue_try_pop(w->queue);
+  if (next || have >= TG_SERVE_WORKER_GATHER_MIN)
+    return next;
+  gint64 left = until - g_get_monotonic_time();
+  return left > 0 ? g_async_queue_timeout_pop(w->queue, (guint64)left) : NULL;
+}
+
 static gpointer worker_thread(gpointer data) {
   TgServeWorker *w = data;
   rescan(w); /* what a previous run left */
@@ -112,11 +122,7 @@ static gpointer worker_thread(gpointer data) {
        * batches are a handful.  The senders have their 250 already. */
       gint64 until = g_get_monotonic_time() + TG_SERVE_WORKER_GATHER_US;
       while (ids->len < TG_SERVE_WORKER_BATCH &&
-             ((next = g_async_queue_try_pop(w->queue)) ||
-              (ids->len < TG_SERVE_WORKER_GATHER_MIN &&
-               g_get_monotonic_time() < until &&
-               (next = g_async_queue_timeout_pop(
-                    w->queue, (guint64)MAX(until - g_get_monotonic_time(), 1)))))) {
+             (next = gather_next(w, ids->len, until))) {
         if (next == &stop_marker) {
           stop = TRUE;
           break;

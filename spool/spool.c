@@ -630,6 +630,19 @@ TgSpoolEntry *tg_spool_read_locked(TgSpool *s, const char *id, int lock_fd,
   return e;
 }
 
+TgSpoolEntry *tg_spool_entry_new_memory(const char *sender, const char *origin,
+                                        GBytes *message) {
+  TgSpoolEntry *e = g_new0(TgSpoolEntry, 1);
+  e->id = tg_spool_new_id();
+  e->arrival = g_get_real_time() / G_USEC_PER_SEC;
+  e->sender = g_strdup(sender);
+  e->recipients = g_ptr_array_new_with_free_func(g_free);
+  e->origin = g_strdup(origin);
+  e->message = message;
+  e->lock_fd = -1;
+  return e;
+}
+
 void tg_spool_entry_free(TgSpoolEntry *e) {
   if (!e)
     return;
@@ -659,6 +672,13 @@ gboolean tg_spool_retire(TgSpool *s, TgSpoolEntry *e, GError **error) {
   if (unlink(qq) == 0)
     unlink(reason);
   return TRUE;
+}
+
+void tg_spool_discard(TgSpool *s, const char *id) {
+  g_autofree char *quarantined = g_build_filename(s->quarantine_dir, id, NULL);
+  g_autofree char *queued = g_build_filename(s->queue_dir, id, NULL);
+  if (!g_file_test(quarantined, G_FILE_TEST_EXISTS))
+    unlink(queued);
 }
 
 gboolean tg_spool_quarantine(TgSpool *s, TgSpoolEntry *e, const char *code,

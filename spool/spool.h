@@ -149,11 +149,20 @@ TgSpoolEntry *tg_spool_read(TgSpool *spool, TgSpoolArea area, const char *id,
 TgSpoolEntry *tg_spool_read_locked(TgSpool *spool, const char *id, int lock_fd,
                                    GError **error);
 void tg_spool_entry_free(TgSpoolEntry *e);
+/* An entry that lives only in memory (import: its mbox is the durable
+ * copy), with a fresh id, no recipients and no lock.  Takes MESSAGE.
+ * (transfer full) */
+TgSpoolEntry *tg_spool_entry_new_memory(const char *sender, const char *origin,
+                                        GBytes *message);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TgSpoolEntry, tg_spool_entry_free)
 
 /* Removes a processed entry from queue/ (or quarantine/) and releases its
  * lock.  Idempotent. */
 gboolean tg_spool_retire(TgSpool *spool, TgSpoolEntry *e, GError **error);
+/* Removes entry ID from queue/, unless it is in quarantine/ (a failed
+ * tg_spool_quarantine() may have moved it and failed after): for a copy
+ * whose original lives elsewhere and is tried again from there. */
+void tg_spool_discard(TgSpool *spool, const char *id);
 /* Moves an entry from queue/ into quarantine/ with "CODE TEXT", durably:
  * the file's data is synced too (it may come from an UNSYNCED commit). */
 gboolean tg_spool_quarantine(TgSpool *spool, TgSpoolEntry *e, const char *code,

@@ -109,24 +109,13 @@ static void test_spooled(void) {
   fixture_close(&f);
 }
 
-static TgSpoolEntry *memory_entry(GString *m) {
-  TgSpoolEntry *e = g_new0(TgSpoolEntry, 1);
-  e->id = tg_spool_new_id();
-  e->sender = g_strdup("");
-  e->recipients = g_ptr_array_new_with_free_func(g_free);
-  e->origin = g_strdup("import");
-  e->message = g_bytes_new(m->str, m->len);
-  e->lock_fd = -1;
-  return e;
-}
-
 static void test_in_memory(void) {
   Fixture f;
   fixture_open(&f);
   g_autoptr(GString) bad = too_many_headers("q2@example.com");
   g_autoptr(GString) good = g_string_new("From: b@example.com\r\nMessage-ID: <ok@example.com>\r\n\r\nhi\r\n");
-  g_autoptr(TgSpoolEntry) e0 = memory_entry(bad);
-  g_autoptr(TgSpoolEntry) e1 = memory_entry(good);
+  g_autoptr(TgSpoolEntry) e0 = tg_spool_entry_new_memory("", "import", g_bytes_new(bad->str, bad->len));
+  g_autoptr(TgSpoolEntry) e1 = tg_spool_entry_new_memory("", "import", g_bytes_new(good->str, good->len));
   TgSpoolEntry *entries[] = {e0, e1};
   TgPipeResult res[2];
   g_autoptr(GError) err = NULL;
