@@ -193,10 +193,9 @@ static int test_stored(const TgConfig *cfg, TgRuleset *current, TgRuleset *candi
   }
   sqlite3_stmt *st = tg_store_prepare(
       store,
-      "SELECT m.id, m.ticket_id, b.data, m.envelope_sender, m.envelope_recipients, "
+      "SELECT m.id, m.ticket_id, m.envelope_sender, m.envelope_recipients, "
       "m.id <> (SELECT min(id) FROM messages WHERE ticket_id = m.ticket_id) "
-      "FROM messages m JOIN blobs b ON b.sha256 = m.raw_sha256 "
-      "WHERE m.direction = 'in' AND m.created_at >= ? ORDER BY m.id",
+      "FROM messages m WHERE m.direction = 'in' AND m.created_at >= ? ORDER BY m.id",
       &err, "i", since_t);
   if (!st) {
     fprintf(stderr, "ticketgate: %s\n", err->message);
@@ -212,17 +211,22 @@ static int test_stored(const TgConfig *cfg, TgRuleset *current, TgRuleset *candi
   while ((rc = tg_store_step(store, st, &err)) == SQLITE_ROW) {
     seen++;
     gint64 msg = sqlite3_column_int64(st, 0), ticket = sqlite3_column_int64(st, 1);
-    g_autoptr(GBytes) raw = g_bytes_new(sqlite3_column_blob(st, 2), (gsize)sqlite3_column_bytes(st, 2));
+    g_autoptr(GError) rerr = NULL;
+    g_autoptr(GBytes) raw = tg_ingest_raw_message(store, msg, &rerr);
+    if (!raw) {
+      fprintf(stderr, "ticketgate: %s\n", rerr->message);
+      continue;
+    }
     g_autofree char *reason = NULL;
     g_autoptr(TgMail) m = tg_mail_parse(raw, &limits, &reason, NULL);
     if (!m)
       continue;
-    m->envelope_sender = g_strdup(tg_store_col_text(st, 3));
-    g_auto(GStrv) rcpts = g_strsplit(tg_store_col_text(st, 4), ",", -1);
+    m->envelope_sender = g_strdup(tg_store_col_text(st, 2));
+    g_auto(GStrv) rcpts = g_strsplit(tg_store_col_text(st, 3), ",", -1);
     for (guint i = 0; rcpts[i]; i++)
       if (rcpts[i][0])
         g_ptr_array_add(m->envelope_recipients, g_strdup(rcpts[i]));
-    gboolean is_reply = sqlite3_column_int(st, 5) != 0;
+    gboolean is_reply = sqlite3_column_int(st, 4) != 0;
     g_autoptr(TgRuleResult) a = evaluate(cfg, current, m, is_reply);
     g_autoptr(TgRuleResult) c = evaluate(cfg, candidate, m, is_reply);
     if (!is_reply) {

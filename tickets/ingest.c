@@ -174,6 +174,50 @@ static gboolean add_participant(TgStore *s, gint64 ticket, const char *address,
                        error, "iss", ticket, address, role);
 }
 
+/* The raw bytes before M's text when the raw message ends with exactly
+ * that text (schema step 6), else NULL: the whole goes into blobs. */
+static GBytes *raw_head(const TgMail *m) {
+  gsize raw_len, body_len = strlen(m->body);
+  const char *raw = g_bytes_get_data(m->raw, &raw_len);
+  if (!body_len || body_len > raw_len ||
+      memcmp(raw + raw_len - body_len, m->body, body_len) != 0)
+    return NULL;
+  return g_bytes_new_from_bytes(m->raw, 0, raw_len - body_len);
+}
+
+GBytes *tg_ingest_raw_message(TgStore *s, gint64 row, GError **error) {
+  sqlite3_stmt *st = tg_store_prepare(
+      s,
+      "SELECT m.raw_head IS NOT NULL, m.raw_head, m.body, b.data FROM messages m "
+      "LEFT JOIN blobs b ON b.sha256 = m.raw_sha256 AND m.raw_head IS NULL "
+      "WHERE m.id = ?",
+      error, "i", row);
+  if (!st)
+    return NULL;
+  int rc = tg_store_step(s, st, error);
+  if (rc != SQLITE_ROW) {
+    if (rc == SQLITE_DONE)
+      g_set_error(error, TG_STORE_ERROR, TG_STORE_ERROR_FAILED,
+                  "message %" G_GINT64_FORMAT " is not stored", row);
+    return NULL;
+  }
+  GByteArray *raw = g_byte_array_new();
+  if (sqlite3_column_int(st, 0)) {
+    g_byte_array_append(raw, sqlite3_column_blob(st, 1), (guint)sqlite3_column_bytes(st, 1));
+    g_byte_array_append(raw, sqlite3_column_blob(st, 2), (guint)sqlite3_column_bytes(st, 2));
+  } else if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+    g_byte_array_append(raw, sqlite3_column_blob(st, 3), (guint)sqlite3_column_bytes(st, 3));
+  } else {
+    g_set_error(error, TG_STORE_ERROR, TG_STORE_ERROR_FAILED,
+                "message %" G_GINT64_FORMAT " has no raw form stored", row);
+    g_byte_array_unref(raw);
+    sqlite3_reset(st);
+    return NULL;
+  }
+  sqlite3_reset(st);
+  return g_byte_array_free_to_bytes(raw);
+}
+
 static gboolean store_message(const TgIngestContext *ctx, TgMail *m,
                               gint64 ticket, const char *dedup, gint64 now,
                               gint64 *row_r, GError **error) {
@@ -183,20 +227,21 @@ static gboolean store_message(const TgIngestContext *ctx, TgMail *m,
   g_autofree char *headers = headers_text(m);
   g_autofree char *rcpts = join_ptrs(m->envelope_recipients, ",");
   g_autofree char *warnings = join_ptrs(m->warnings, "\n");
-  if (!tg_store_exec(s, "INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)",
-                     error, "sb", m->raw_sha256, m->raw))
+  g_autoptr(GBytes) head = raw_head(m);
+  if (!head && !tg_store_exec(s, "INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)",
+                              error, "sb", m->raw_sha256, m->raw))
     return FALSE;
   if (!tg_store_exec(
           s,
           "INSERT INTO messages (ticket_id, direction, spool_id, dedup_key, "
           "message_id, date, from_name, from_address, to_json, cc_json, subject, "
           "body, headers, envelope_sender, envelope_recipients, origin, "
-          "raw_sha256, size, warnings, created_at) "
-          "VALUES (?, 'in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          error, "isssisssssssssssisi", ticket, m->spool_id, dedup, m->message_id,
+          "raw_sha256, size, warnings, created_at, raw_head) "
+          "VALUES (?, 'in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          error, "isssisssssssssssisiB", ticket, m->spool_id, dedup, m->message_id,
           m->date ? m->date : now, m->from->name, m->from->address, to, cc,
           m->subject, m->body, headers, m->envelope_sender, rcpts, m->origin,
-          m->raw_sha256, (gint64)g_bytes_get_size(m->raw), warnings, now))
+          m->raw_sha256, (gint64)g_bytes_get_size(m->raw), warnings, now, head))
     return FALSE;
   gint64 row = tg_store_last_insert_id(s);
   for (guint i = 0; i < m->attachments->len; i++) {

@@ -83,6 +83,10 @@ gboolean tg_ingest_in_tx(const TgIngestContext *ctx, TgMail *mail,
 
 const char *tg_ingest_outcome_name(TgIngestOutcome o);
 
+/* The raw bytes of the incoming message stored as ROW, exactly as they
+ * arrived. */
+GBytes *tg_ingest_raw_message(TgStore *store, gint64 row, GError **error);
+
 /* "ja" or the default: from the charset label and the script of the text. */
 const char *tg_ingest_language(const TgMail *mail, const char *fallback);
 

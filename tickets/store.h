@@ -51,7 +51,7 @@ void tg_store_rollback(TgStore *store);
 
 /* A cached, reset statement for SQL, with ARGS bound by FMT:
  *   's' const char* (NULL binds NULL)  'i' gint64  'n' gint64, 0 binds NULL
- *   'b' GBytes* (blob)
+ *   'b' GBytes* (blob)  'B' GBytes* or NULL
  * (transfer none) - valid until the next call with the same SQL. */
 sqlite3_stmt *tg_store_prepare(TgStore *store, const char *sql, GError **error,
                                const char *fmt, ...);

@@ -173,6 +173,14 @@ static const char *const steps[] = {
     "  UNIQUE (ticket_id, level, kind, seq));"
     "UPDATE tickets SET deadline_at = created_at WHERE deadline_at IS NULL "
     "  AND status NOT IN ('pending','resolved','closed');",
+
+    /* 6: the text of a plain message is stored once.  Most mail is one
+     * text/plain part in 7bit or 8bit, whose decoded text is the raw
+     * message's last bytes: storing both doubled every message.  Such a
+     * message keeps the bytes before its text in raw_head and has no
+     * blob; its raw form is raw_head || body, and raw_sha256 still
+     * names the whole (tg_ingest_raw_message()). */
+    "ALTER TABLE messages ADD COLUMN raw_head BLOB;",
 };
 
 guint tg_store_schema_count(void) { return G_N_ELEMENTS(steps); }

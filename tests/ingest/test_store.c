@@ -209,12 +209,56 @@ static void test_wal_bounded_bulk(void) {
   g_assert_cmpint(st.st_size, ==, 0);
 }
 
+/* A message whose text is its raw tail keeps that text once; one whose
+ * text was decoded (here quoted-printable) keeps its raw bytes whole.
+ * Both come back byte for byte. */
+static void test_raw_stored_once(void) {
+  g_autofree char *path = tmp_db();
+  g_autoptr(TgStore) s = tg_store_open(path, 1000, NULL);
+  g_autoptr(GBytes) secret = g_bytes_new_static("0123456789abcdef0123456789abcdef", 32);
+  TgIngestContext ctx = ingest_ctx(s, secret);
+  static const char plain[] = "Subject: a\r\n\r\nline one\r\nline two\r\n";
+  static const char qp[] = "Subject: b\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+                           "\r\ncaf=C3=A9\r\n";
+  struct { const char *raw, *body; gboolean split; } cases[] = {
+      {plain, "line one\r\nline two\r\n", TRUE},
+      {qp, "caf\xc3\xa9\r\n", FALSE},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *sid = g_strdup_printf("66118f0cff249-0000001%u", i);
+    g_autofree char *mid = g_strdup_printf("raw%u@x", i);
+    g_autoptr(TgMail) m = mail(sid, mid, "a@x");
+    g_bytes_unref(m->raw);
+    g_free(m->raw_sha256);
+    m->raw = g_bytes_new_static(cases[i].raw, strlen(cases[i].raw));
+    m->raw_sha256 = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, m->raw);
+    g_free(m->body);
+    m->body = g_strdup(cases[i].body);
+    TgIngestResult r;
+    g_assert_true(tg_ingest(&ctx, m, &r, NULL));
+    g_assert_cmpint(tg_store_query_int(s, "SELECT raw_head IS NOT NULL FROM messages "
+                                          "WHERE id = ?", -1, NULL, "i", r.message_row),
+                    ==, cases[i].split);
+    g_assert_cmpint(tg_store_query_int(s, "SELECT count(*) FROM blobs WHERE sha256 = ?",
+                                       -1, NULL, "s", m->raw_sha256),
+                    ==, !cases[i].split);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GBytes) back = tg_ingest_raw_message(s, r.message_row, &err);
+    g_assert_no_error(err);
+    g_assert_true(g_bytes_equal(back, m->raw));
+  }
+  g_autoptr(GError) err = NULL;
+  g_assert_null(tg_ingest_raw_message(s, 99, &err));
+  g_assert_error(err, TG_STORE_ERROR, TG_STORE_ERROR_FAILED);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/store/migrations", test_migrations);
   g_test_add_func("/store/busy", test_busy_is_temporary);
   g_test_add_func("/store/exactly-once", test_exactly_once);
   g_test_add_func("/store/lazy-index", test_lazy_index);
+  g_test_add_func("/store/raw-stored-once", test_raw_stored_once);
   g_test_add_func("/store/wal-bounded", test_wal_bounded);
   g_test_add_func("/store/wal-bounded-bulk", test_wal_bounded_bulk);
   return g_test_run();
