@@ -42,19 +42,31 @@ typedef struct {
   guint kana, kanji, latin;
 } Counts;
 
+/* Past the end of the line at P: a quoted line counts for nothing. */
+static const char *
+skip_line(const char *p, const char *end)
+{
+  const char *nl = memchr(p, '\n', (gsize)(end - p));
+  return nl ? nl + 1 : end;
+}
+
 static void
 count_script(const char *text, gsize len, Counts *c)
 {
   const char *p = text, *end = text + MIN(len, LANGUAGE_SCAN_MAX);
-  gboolean line_start = TRUE, quoted = FALSE;
+  /* The first character of a line decides whether it is quoted; invalid
+   * bytes are skipped and do not end the line start. */
+  gboolean line_start = TRUE;
   while (p < end) {
-    if ((guchar)*p < 0x80) { /* most mail is mostly ASCII: no decoding */
-      gunichar a = (guchar)*p++;
-      if (line_start)
-        quoted = a == '>';
-      line_start = a == '\n';
-      if (!quoted && g_ascii_isalpha(a))
-        c->latin++;
+    guchar b = (guchar)*p;
+    if (b < 0x80) { /* most mail is mostly ASCII: no decoding, no branches */
+      if (line_start && b == '>') {
+        p = skip_line(p, end);
+        continue;
+      }
+      line_start = b == '\n';
+      c->latin += (guint)((b | 0x20) - 'a') < 26u;
+      p++;
       continue;
     }
     gunichar ch = g_utf8_get_char_validated(p, end - p);
@@ -62,12 +74,12 @@ count_script(const char *text, gsize len, Counts *c)
       p++;
       continue;
     }
-    if (line_start)
-      quoted = ch == '>' || ch == 0xFF1E;  /* ">" or fullwidth ">" */
-    line_start = ch == '\n';
-    p = g_utf8_next_char(p);
-    if (quoted)
+    if (line_start && ch == 0xFF1E) { /* fullwidth ">" */
+      p = skip_line(p, end);
       continue;
+    }
+    line_start = FALSE;
+    p = g_utf8_next_char(p);
     if ((ch >= 0x3041 && ch <= 0x309F) || (ch >= 0x30A0 && ch <= 0x30FF) || (ch >= 0xFF66 && ch <= 0xFF9F))
       c->kana++;
     else if ((ch >= 0x4E00 && ch <= 0x9FFF) || (ch >= 0x3400 && ch <= 0x4DBF))

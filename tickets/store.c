@@ -273,8 +273,11 @@ void tg_store_rollback(TgStore *s) {
   s->in_tx = FALSE;
 }
 
+/* STEP_NOW: the caller steps and clears the statement before it returns,
+ * while the arguments are alive, so text need not be copied (a message
+ * body is bound that way several times per message). */
 static sqlite3_stmt *prepare_va(TgStore *s, const char *sql, GError **error,
-                                const char *fmt, va_list ap) {
+                                gboolean step_now, const char *fmt, va_list ap) {
   sqlite3_stmt *st = g_hash_table_lookup(s->stmts, sql);
   if (!st) {
     int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
@@ -293,7 +296,7 @@ static sqlite3_stmt *prepare_va(TgStore *s, const char *sql, GError **error,
     case 's': {
       const char *v = va_arg(ap, const char *);
       if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i, v, -1, step_now ? SQLITE_STATIC : SQLITE_TRANSIENT);
       else
         sqlite3_bind_null(st, i);
       break;
@@ -332,7 +335,7 @@ sqlite3_stmt *tg_store_prepare(TgStore *s, const char *sql, GError **error,
                                const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  sqlite3_stmt *st = prepare_va(s, sql, error, fmt, ap);
+  sqlite3_stmt *st = prepare_va(s, sql, error, FALSE, fmt, ap);
   va_end(ap);
   return st;
 }
@@ -350,12 +353,13 @@ gboolean tg_store_exec(TgStore *s, const char *sql, GError **error,
                        const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  sqlite3_stmt *st = prepare_va(s, sql, error, fmt, ap);
+  sqlite3_stmt *st = prepare_va(s, sql, error, TRUE, fmt, ap);
   va_end(ap);
   if (!st)
     return FALSE;
   int rc = tg_store_step(s, st, error);
   sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
   return rc != -1;
 }
 
@@ -363,7 +367,7 @@ gint64 tg_store_query_int(TgStore *s, const char *sql, gint64 def,
                           GError **error, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  sqlite3_stmt *st = prepare_va(s, sql, error, fmt, ap);
+  sqlite3_stmt *st = prepare_va(s, sql, error, TRUE, fmt, ap);
   va_end(ap);
   if (!st)
     return def;
@@ -372,6 +376,7 @@ gint64 tg_store_query_int(TgStore *s, const char *sql, gint64 def,
   if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
     v = sqlite3_column_int64(st, 0);
   sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
   return v;
 }
 
