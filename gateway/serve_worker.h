@@ -27,10 +27,13 @@
 #define TG_SERVE_WORKER_BATCH 256
 #define TG_SERVE_WORKER_RESCAN_S 2
 /* A batch that has begun waits up to GATHER_US for GATHER_MIN entries:
- * at 2,400 msg/s that took the worker from 238 to 193 µs of CPU per
- * message (fewer, bigger transactions); a lone message waits 5 ms. */
-#define TG_SERVE_WORKER_GATHER_US 5000
-#define TG_SERVE_WORKER_GATHER_MIN 32
+ * fewer, bigger transactions, each ending in a WAL fsync and rewriting
+ * the index pages it touched.  5 ms and 32 took the worker from 238 to
+ * 193 µs of CPU per message; 20 ms and 128 to ~130 µs at 3,400 msg/s
+ * (50 ms and 256 gained nothing more).  Its sender has its 250 already;
+ * a lone message is ticketed 20 ms later. */
+#define TG_SERVE_WORKER_GATHER_US 20000
+#define TG_SERVE_WORKER_GATHER_MIN 128
 
 typedef struct TgServeWorker TgServeWorker;
 
