@@ -63,6 +63,38 @@ fold_char(const char *s, gsize avail, GByteArray *out)
   return 1;
 }
 
+/* ASCII folded to lower case, one load per byte. */
+static const guint8 ascii_fold[128] = {
+#define R(i) (guint8)((i) >= 'A' && (i) <= 'Z' ? (i) + ('a' - 'A') : (i))
+#define R8(i) R(i), R(i + 1), R(i + 2), R(i + 3), R(i + 4), R(i + 5), R(i + 6), R(i + 7)
+    R8(0),  R8(8),  R8(16), R8(24), R8(32), R8(40),  R8(48),  R8(56),
+    R8(64), R8(72), R8(80), R8(88), R8(96), R8(104), R8(112), R8(120),
+#undef R8
+#undef R
+};
+
+/* The next folded byte of [*p, end) (end > *p), advancing *p past it. */
+static inline guint32
+fold_next(const guint8 **p, const guint8 *end)
+{
+  const guint8 *q = *p;
+  guint32 f = *q;
+  if (f < 0x80) {
+    *p = q + 1;
+    return ascii_fold[f];
+  }
+  if (f == 0xE2 && end - q >= 3 && q[1] == 0x84 && q[2] == 0xAA) {
+    *p = q + 3;
+    return 'k';
+  }
+  if (f == 0xC5 && end - q >= 2 && q[1] == 0xBF) {
+    *p = q + 2;
+    return 's';
+  }
+  *p = q + 1;
+  return f;
+}
+
 void
 tg_rule_prefilter_add_text(guint8 *bits, TgRuleField field, const char *text, gsize len)
 {
@@ -74,26 +106,15 @@ tg_rule_prefilter_add_text(guint8 *bits, TgRuleField field, const char *text, gs
   const guint8 *p = (const guint8 *)text, *end = p + len;
   const guint32 salt = (guint32)field * 0x85EBCA6Bu;
   guint32 window = 0;
-  gsize have = 0;
+  for (int primed = 0; primed < 2; primed++) {
+    if (p == end)
+      return;
+    window = (window >> 8) | (fold_next(&p, end) << 16);
+  }
   while (p < end) {
-    guint32 f = *p;
-    if (f < 0x80) {
-      f += (f - 'A' < 26u) ? 'a' - 'A' : 0;
-      p++;
-    } else if (f == 0xE2 && end - p >= 3 && p[1] == 0x84 && p[2] == 0xAA) {
-      f = 'k';
-      p += 3;
-    } else if (f == 0xC5 && end - p >= 2 && p[1] == 0xBF) {
-      f = 's';
-      p += 2;
-    } else {
-      p++;
-    }
-    window = (window >> 8) | (f << 16);
-    if (G_LIKELY(++have >= 3)) {
-      guint32 h = ((window ^ salt) * 0x9E3779B1u) >> (32 - TG_PREFILTER_BITS);
-      bits[h >> 3] |= (guint8)(1u << (h & 7));
-    }
+    window = (window >> 8) | (fold_next(&p, end) << 16);
+    guint32 h = ((window ^ salt) * 0x9E3779B1u) >> (32 - TG_PREFILTER_BITS);
+    bits[h >> 3] |= (guint8)(1u << (h & 7));
   }
 }
 
