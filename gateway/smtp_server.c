@@ -43,7 +43,8 @@ typedef struct {
   TgSmtpServer *srv;
   TgSmtpProto proto;
   GSocket *sock;
-  GSource *source;
+  GSource *source; /* NULL while paused */
+  guint resume;    /* timeout ending the pause */
 } Listener;
 
 struct TgSmtpServer {
@@ -140,12 +141,14 @@ static void conn_close(Conn *c) {
   tg_info("client=%s %s disconnect, %u message(s)", c->client,
           proto_name(c->proto), tg_smtp_session_messages(c->session));
   client_count(c->srv, c->client, -1);
-  if (c->fd >= 0) {
+  if (c->watch) {
     g_source_destroy(c->watch);
     g_clear_pointer(&c->watch, g_source_unref);
+  }
+  if (c->fd >= 0) {
     close(c->fd);
     c->fd = -1;
-  } else {
+  } else if (c->stream) {
     /* A fresh cancellable: the close itself must not be cancelled. */
     g_io_stream_close_async(c->stream, G_PRIORITY_DEFAULT, NULL, on_closed, conn_ref(c));
   }
@@ -243,10 +246,11 @@ typedef struct {
 
 static gboolean watch_prepare(GSource *source, gint *timeout) {
   Conn *c = ((ConnWatch *)source)->conn;
-  GIOCondition want = c->closing            ? 0
-                      : c->wpending->len    ? G_IO_OUT
-                      : wants_read(c)       ? G_IO_IN
-                                            : 0;
+  GIOCondition want = 0;
+  if (!c->closing && c->wpending->len)
+    want |= G_IO_OUT;
+  if (wants_read(c))
+    want |= G_IO_IN; /* also while output drains, up to MAX_PENDING_OUTPUT */
   c->pfd.events = (gushort)want;
   *timeout = -1;
   return FALSE;
@@ -254,12 +258,19 @@ static gboolean watch_prepare(GSource *source, gint *timeout) {
 
 static gboolean watch_check(GSource *source) {
   Conn *c = ((ConnWatch *)source)->conn;
-  return !c->peer_gone && (c->pfd.revents & (c->pfd.events | G_IO_HUP | G_IO_ERR));
+  return !c->peer_gone &&
+         (c->pfd.revents & (c->pfd.events | G_IO_HUP | G_IO_ERR | G_IO_NVAL));
 }
 
 static gboolean watch_dispatch(GSource *source, GSourceFunc cb, gpointer data) {
   Conn *c = ((ConnWatch *)source)->conn;
   GIOCondition rev = c->pfd.revents;
+  if (rev & G_IO_NVAL) { /* cannot happen while fd is ours; never spin on it */
+    conn_ref(c);
+    conn_lost(c, "socket no longer valid");
+    conn_unref(c);
+    return G_SOURCE_CONTINUE;
+  }
   if (!c->pfd.events) {
     g_source_remove_poll(source, &c->pfd);
     c->peer_gone = TRUE;
@@ -372,12 +383,13 @@ static void on_handshake(GObject *obj, GAsyncResult *res, gpointer data) {
 
 /* Hands the plaintext socket to GIO. */
 static gboolean to_gio(Conn *c, GError **error) {
-  g_autoptr(GSocket) gs = g_socket_new_from_fd(c->fd, error);
-  if (!gs)
-    return FALSE;
-  c->fd = -1; /* gs owns it */
   g_source_destroy(c->watch);
   g_clear_pointer(&c->watch, g_source_unref);
+  int fd = c->fd;
+  c->fd = -1; /* GLib's from here on: it closes fd also when this fails */
+  g_autoptr(GSocket) gs = g_socket_new_from_fd(fd, error);
+  if (!gs)
+    return FALSE;
   c->sock = g_socket_connection_factory_create_connection(gs);
   c->stream = G_IO_STREAM(g_object_ref(c->sock));
   return TRUE;
@@ -555,13 +567,22 @@ static void refuse(int fd, TgSmtpError err, const char *hostname) {
   close(fd);
 }
 
+/* The client's address as GLib writes it: an IPv4 client of a dual-stack
+ * listener as plain IPv4, not ::ffff:192.0.2.7 (logs, Received:, the
+ * per-client limit). */
 static char *address_string(const struct sockaddr_storage *sa) {
   char buf[INET6_ADDRSTRLEN];
-  const void *a = sa->ss_family == AF_INET6
-                      ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-                      : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
-  if ((sa->ss_family != AF_INET && sa->ss_family != AF_INET6) ||
-      !inet_ntop(sa->ss_family, a, buf, sizeof buf))
+  int family = sa->ss_family;
+  const void *a = &((const struct sockaddr_in *)sa)->sin_addr;
+  if (family == AF_INET6) {
+    const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+    a = a6;
+    if (IN6_IS_ADDR_V4MAPPED(a6)) {
+      family = AF_INET;
+      a = &a6->s6_addr[12];
+    }
+  }
+  if ((family != AF_INET && family != AF_INET6) || !inet_ntop(family, a, buf, sizeof buf))
     return g_strdup("unknown");
   return g_strdup(buf);
 }
@@ -614,8 +635,21 @@ static void conn_accepted(TgSmtpServer *srv, TgSmtpProto proto, int fd,
   g_hash_table_add(srv->conns, c);
   client_count(srv, c->client, +1);
   tg_info("client=%s %s connect", c->client, proto_name(proto));
+  /* The greeting may fail to send and close the connection, dropping
+   * the table's reference. */
+  conn_ref(c);
   tg_smtp_session_start(c->session);
   conn_after(c);
+  conn_unref(c);
+}
+
+static void listener_watch(Listener *l);
+
+static gboolean listener_resume(gpointer data) {
+  Listener *l = data;
+  l->resume = 0;
+  listener_watch(l);
+  return G_SOURCE_REMOVE;
 }
 
 /* Takes every connection waiting on the listener, up to a bound so that
@@ -627,16 +661,39 @@ static gboolean on_incoming(GSocket *sock, GIOCondition cond, gpointer data) {
     socklen_t len = sizeof sa;
     int fd = accept4(g_socket_get_fd(sock), (struct sockaddr *)&sa, &len,
                      SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED)
-        continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK)
-        tg_warn("%s accept failed: %s", proto_name(l->proto), g_strerror(errno));
-      break;
+    if (fd >= 0) {
+      conn_accepted(l->srv, l->proto, fd, address_string(&sa));
+      continue;
     }
-    conn_accepted(l->srv, l->proto, fd, address_string(&sa));
+    switch (errno) {
+    case EAGAIN:
+      return G_SOURCE_CONTINUE;
+    /* accept(2): network errors of the connection being taken, and
+     * signals, are not the listener's; take the next one. */
+    case EINTR: case ECONNABORTED: case EPROTO: case ENETDOWN: case ENOPROTOOPT:
+    case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
+      continue;
+    default:
+      /* Out of descriptors or memory: the connection stays queued and the
+       * listener readable, so pause instead of spinning on it. */
+      tg_warn("%s accept failed, pausing for 100 ms: %s", proto_name(l->proto),
+              g_strerror(errno));
+      GSource *t = g_timeout_source_new(100);
+      g_source_set_callback(t, listener_resume, l, NULL);
+      l->resume = g_source_attach(t, g_main_context_get_thread_default());
+      g_source_unref(t);
+      g_clear_pointer(&l->source, g_source_unref);
+      return G_SOURCE_REMOVE;
+    }
   }
   return G_SOURCE_CONTINUE;
+}
+
+static void listener_watch(Listener *l) {
+  l->source = g_socket_create_source(l->sock, G_IO_IN, NULL);
+  g_source_set_callback(l->source, G_SOURCE_FUNC(on_incoming), l, NULL);
+  g_source_set_can_recurse(l->source, TRUE); /* as a connection's watch */
+  g_source_attach(l->source, g_main_context_get_thread_default());
 }
 
 /* Once a second: idle and session time limits. */
@@ -692,10 +749,7 @@ static gboolean listen_one(TgSmtpServer *srv, TgSmtpProto proto,
   l->srv = srv;
   l->proto = proto;
   l->sock = g_steal_pointer(&sock);
-  l->source = g_socket_create_source(l->sock, G_IO_IN, NULL);
-  g_source_set_callback(l->source, G_SOURCE_FUNC(on_incoming), l, NULL);
-  g_source_set_can_recurse(l->source, TRUE); /* as a connection's watch */
-  g_source_attach(l->source, g_main_context_get_thread_default());
+  listener_watch(l);
   g_ptr_array_add(srv->listeners, l);
   return TRUE;
 }
@@ -737,8 +791,13 @@ static gboolean listen_on(TgSmtpServer *srv, TgSmtpProto proto,
 }
 
 static void listener_free(Listener *l) {
-  g_source_destroy(l->source);
-  g_source_unref(l->source);
+  if (l->resume)
+    g_source_destroy(g_main_context_find_source_by_id(g_main_context_get_thread_default(),
+                                                      l->resume));
+  if (l->source) {
+    g_source_destroy(l->source);
+    g_source_unref(l->source);
+  }
   g_socket_close(l->sock, NULL);
   g_object_unref(l->sock);
   g_free(l);
