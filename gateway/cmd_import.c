@@ -211,6 +211,9 @@ int tg_cmd_import(int argc, char **argv) {
   }
   g_async_queue_unref(ck.commits);
   g_clear_pointer(&ck.store, tg_store_free);
+  /* What was imported is reported only once it is on disk. */
+  if (!failed && ck_thread && !tg_store_sync(tg_pipeline_store(pipe), &err))
+    failed = TRUE;
 
   double secs = (double)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
   if (failed) {

@@ -31,12 +31,19 @@ TgStore *tg_store_open(const char *path, guint busy_timeout_ms, GError **error);
 void tg_store_free(TgStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TgStore, tg_store_free)
 
-/* A writer that commits big batches back to back (import) lets another
- * connection, on another thread, copy the WAL into the database with
- * tg_store_checkpoint(), instead of checkpointing after its own commits
- * (except for the remainder, past 16 MiB of WAL, so that it starts over).
- * The WAL is still truncated when the writer closes. */
+/* A writer that commits big batches back to back and acknowledges
+ * nothing until it ends (import) lets another connection, on another
+ * thread, copy the WAL into the database with tg_store_checkpoint(),
+ * instead of checkpointing after its own commits (except for the
+ * remainder, past 16 MiB of WAL, so that it starts over).  Its commits
+ * are not synced (synchronous=NORMAL: a power loss may take the last
+ * ones, never corrupt the database); tg_store_sync() makes them all
+ * durable before the writer reports success.  The WAL is still truncated
+ * when the writer closes. */
 void tg_store_leave_checkpoints(TgStore *store);
+/* Every commit so far copied into the database and synced (a FULL
+ * checkpoint, which waits for other connections' readers). */
+gboolean tg_store_sync(TgStore *store, GError **error);
 /* A PASSIVE checkpoint that does not wait for locks.  TRUE when all of
  * the WAL is now in the database. */
 gboolean tg_store_checkpoint(TgStore *store);
