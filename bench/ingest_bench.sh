@@ -36,7 +36,13 @@ with open("bench.mbox", "w") as mbox:
 PY
 
 ceiling=$("$top/$build/bench/spool_ceiling" "$work/ceiling" 2000)
-parse=$("$top/$build/bench/gmime_parse" bench.mbox 2>/dev/null)
+# Best of three for GMime's parse rate and for import alike: on this
+# shared VM one run of either moves by a third with what the neighbours do.
+parse=0
+for _ in 1 2 3; do
+  r=$("$top/$build/bench/gmime_parse" bench.mbox 2>/dev/null)
+  [ "$r" -gt "$parse" ] && parse=$r
+done
 
 mkdir d && cd d
 "$tg" deliver --recipient support@localhost < ../m0.eml 2>/dev/null   # db + secret
@@ -46,17 +52,22 @@ t1=$(date +%s.%N)
 stored=$(sqlite3 var/ticketgate.db "select count(*) from messages")
 [ "$stored" -eq "$n" ] || { echo "deliver stored $stored of $n" >&2; exit 1; }
 deliver=$(python3 -c "print(round(($n - 1) / ($t1 - $t0)))")
-cd .. && mkdir i && cd i
-t0=$(date +%s.%N)
-"$tg" import mbox ../bench.mbox --quiet 2>/dev/null
-t1=$(date +%s.%N)
-stored=$(sqlite3 var/ticketgate.db "select count(*) from messages")
-[ "$stored" -eq "$n" ] || { echo "import stored $stored of $n" >&2; exit 1; }
-import=$(python3 -c "print(round($n / ($t1 - $t0)))")
+import=0
+for k in 1 2 3; do
+  cd "$work" && rm -rf i && mkdir i && cd i
+  t0=$(date +%s.%N)
+  "$tg" import mbox ../bench.mbox --quiet 2>/dev/null
+  t1=$(date +%s.%N)
+  stored=$(sqlite3 var/ticketgate.db "select count(*) from messages")
+  [ "$stored" -eq "$n" ] || { echo "import stored $stored of $n" >&2; exit 1; }
+  r=$(python3 -c "print(round($n / ($t1 - $t0)))")
+  echo "import run $k: $r/s" >&2
+  [ "$r" -gt "$import" ] && import=$r
+done
 
 echo "| measurement ($n messages of 4 KB) | per second | ratio |"
 echo "| --- | ---: | ---: |"
 echo "| reference: new file + fsync + rename + dir fsync | $ceiling | 1.00 |"
 echo "| \`deliver\`, one process per message, $p in parallel | $deliver | $(python3 -c "print('%.2f' % ($deliver / $ceiling))") of the fsync ceiling |"
-echo "| reference: GMime bare parse (construct + decode parts) | $parse | 1.00 |"
-echo "| \`import mbox\` (parse on a second thread; thread, rules, store; batches of 256) | $import | $(python3 -c "print('%.2f' % ($import / $parse))") of GMime's parse rate |"
+echo "| reference: GMime bare parse (construct + decode parts), best of 3 | $parse | 1.00 |"
+echo "| \`import mbox\` (parse, store and checkpoint threads; batches of 256), best of 3 | $import | $(python3 -c "print('%.2f' % ($import / $parse))") of GMime's parse rate |"
