@@ -67,6 +67,7 @@ typedef struct {
   GSource *watch;    /* readiness of fd (ConnWatch) */
   GPollFD pfd;
   gboolean peer_gone; /* hung up while we waited on nothing: fd not polled */
+  gboolean expiring;  /* a time limit passed; closes at the next tick if stuck */
   GSocketConnection *sock; /* after STARTTLS: over what was fd */
   GIOStream *stream; /* after STARTTLS: the TLS connection over sock */
   char *client;
@@ -715,7 +716,7 @@ static gboolean on_tick(gpointer data) {
     else if (cfg->smtp_idle_timeout && tg_smtp_session_wants_input(c->session) &&
              now - c->last_active > (gint64)cfg->smtp_idle_timeout * G_USEC_PER_SEC)
       e = TG_SMTP_ERR_IDLE_TIMEOUT;
-    if (e != TG_SMTP_OK) {
+    if (e != TG_SMTP_OK || c->expiring) {
       g_ptr_array_add(expired, conn_ref(c));
       g_array_append_val(why, e);
     }
@@ -725,6 +726,16 @@ static gboolean on_tick(gpointer data) {
     TgSmtpError e = g_array_index(why, TgSmtpError, i);
     if (c->closing)
       continue;
+    if (c->expiring && (c->writing || c->wpending->len)) {
+      /* Its 421 has not gone out a tick later: a client that does not
+       * read would hold the session (and its slot) for ever. */
+      tg_info("client=%s not reading: closed with output unsent", c->client);
+      conn_close(c);
+      continue;
+    }
+    if (c->expiring)
+      continue; /* its 421 is on the way */
+    c->expiring = TRUE;
     tg_info("client=%s %s", c->client, tg_smtp_error_name(e));
     tg_smtp_session_close_with(c->session, e);
     conn_after(c);

@@ -15,7 +15,7 @@ struct TgStore {
   guint busy_ms;
   gint64 busy_since; /* when the current wait for a lock began */
   guint commits; /* commits that wrote WAL frames (counted by the hook) */
-  gboolean checkpoints_elsewhere; /* tg_store_leave_checkpoints() */
+  gboolean checkpoints_elsewhere; /* tg_store_set_bulk_writer() */
 };
 
 gint64 tg_store_last_commit_us(TgStore *s) { return s->last_commit_us; }
@@ -223,7 +223,7 @@ void tg_store_free(TgStore *s) {
   g_free(s);
 }
 
-void tg_store_leave_checkpoints(TgStore *s) {
+void tg_store_set_bulk_writer(TgStore *s) {
   s->checkpoints_elsewhere = TRUE;
   /* Each commit waited for its WAL fsync: with a slow disk (fsync cycles
    * of 3-8 ms) that was a third of an import's time.  The checkpoints,

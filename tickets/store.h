@@ -40,7 +40,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TgStore, tg_store_free)
  * ones, never corrupt the database); tg_store_sync() makes them all
  * durable before the writer reports success.  The WAL is still truncated
  * when the writer closes. */
-void tg_store_leave_checkpoints(TgStore *store);
+void tg_store_set_bulk_writer(TgStore *store);
 /* Every commit so far copied into the database and synced (a FULL
  * checkpoint, which waits for other connections' readers). */
 gboolean tg_store_sync(TgStore *store, GError **error);

@@ -188,7 +188,7 @@ static void test_wal_bounded_bulk(void) {
   g_assert_nonnull(w);
   g_assert_nonnull(c);
   g_assert_cmpint(sqlite3_exec(tg_store_db(w), "CREATE TABLE b(x)", NULL, NULL, NULL), ==, SQLITE_OK);
-  tg_store_leave_checkpoints(w);
+  tg_store_set_bulk_writer(w);
   GStatBuf st;
   goffset peak = 0;
   for (int batch = 0; batch < 100; batch++) {

@@ -1,13 +1,15 @@
 #!/bin/bash
 # The listener's own socket handling (non-blocking sockets, accept4, its
 # poll watch): a client reset before its greeting is sent, a client that
-# pipelines far more than it reads, an IPv4 client of a dual-stack [::]
-# listener named as plain IPv4, and a message accepted after all that.
+# pipelines far more than it reads, one that never reads at all (closed
+# after its idle timeout, though its 421 cannot be sent), an IPv4 client
+# of a dual-stack [::] listener named as plain IPv4, and a message
+# accepted after all that.
 . "$(dirname "$0")/lib.sh"
 V6_PORT=$(free_port)
 v6=1
 python3 -c "import socket; s=socket.socket(socket.AF_INET6); s.bind(('::', $V6_PORT))" 2>/dev/null || v6=0
-SMTP_EXTRA=""
+SMTP_EXTRA="idle_timeout = 2s"
 write_conf
 if [ "$v6" = 1 ]; then
   sed -i "s/^listen = 127.0.0.1:$SMTP_PORT\$/listen = 127.0.0.1:$SMTP_PORT, [::]:$V6_PORT/" "$T/conf"
@@ -55,6 +57,34 @@ pairs = [l[:9] for l in lines[-2 * n - 1:-1]]
 assert pairs == [b"250 2.1.0", b"250 2.0.0"] * n, (len(lines), lines[-3:])
 assert lines[-1].startswith(b"221 "), lines[-1]
 PY
+
+# A client that sends without ever reading: its replies fill both socket
+# buffers, the server stops reading it, the idle timeout's 421 cannot go
+# out either, and a tick later the connection is closed anyway.
+python3 - "$SMTP_PORT" <<'PY' || fail "client that never reads"
+import socket, sys, time
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+chunk = b"MAIL FROM:<deaf@example.org>\r\nRSET\r\n" * 1000
+try:
+    c.sendall(b"EHLO deaf.example\r\n")
+    for _ in range(200):
+        c.sendall(chunk)
+except (socket.timeout, OSError):
+    pass  # the server stopped reading: what we wanted
+deadline = time.time() + 10
+c.settimeout(0.5)
+while time.time() < deadline:
+    try:
+        c.send(b"NOOP\r\n")
+    except socket.timeout:
+        pass
+    except OSError:
+        sys.exit(0)  # reset: the server closed it
+    time.sleep(0.2)
+sys.exit("the server kept a connection that never reads for 10 s")
+PY
+grep -q "not reading: closed with output unsent" "$T/log" || fail "no log line for the closed deaf client"
 
 swaks --server 127.0.0.1 --port "$SMTP_PORT" --from v4@example.org --to support@example.com \
   --header "Subject: plain v4" \
