@@ -432,6 +432,10 @@ static char *loop_reason(const TgIngestContext *ctx, const TgMail *m) {
   const char *env = m->envelope_sender;
   gboolean imap = m->origin && g_str_has_prefix(m->origin, "imap");
   const char *rp = tg_mail_header(m, "Return-Path");
+  /* First: an import has no envelope either, and the audit log should
+   * say why history got no ack, not blame a null sender. */
+  if (m->origin && strcmp(m->origin, "import") == 0)
+    return g_strdup("imported from an mbox");
   if ((!imap && (!env || !env[0] || strcmp(env, "<>") == 0)) ||
       (rp && strstr(rp, "<>")))
     return g_strdup("null envelope sender");
@@ -477,8 +481,6 @@ static char *loop_reason(const TgIngestContext *ctx, const TgMail *m) {
       g_ascii_strcasecmp(rq, cfg->from_address) == 0 ||
       tg_outbound_parse_verp(rq, cfg->keys.secret, &forged_verp) || forged_verp)
     return g_strdup_printf("sender <%s> is our own address", rq);
-  if (m->origin && strcmp(m->origin, "import") == 0)
-    return g_strdup("imported from an mbox");
   return NULL;
 }
 

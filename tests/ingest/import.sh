@@ -37,6 +37,9 @@ expect_eq stored "$(sqlite3 a/ticketgate.db "select count(*) from messages where
 replies=$(python3 -c "print(sum(1 for i in range(700) if i % 7 == 0 and i >= 2 and (i - 2) % 5))")
 expect_eq threaded "$(sqlite3 a/ticketgate.db "select count(*) from messages m join messages p on p.message_id = 'imp-' || (cast(substr(m.subject, 10) as integer) - 2) || '@example.com' where m.subject like 'question %' and m.ticket_id = p.ticket_id and m.id != p.id")" "$replies"
 expect_eq tickets "$(sqlite3 a/ticketgate.db "select count(*) from tickets")" $((700 - replies))
+# History gets no ack, and the audit log says so for each new ticket.
+expect_eq no-acks "$(sqlite3 a/ticketgate.db "select count(*) from outbound")" 0
+expect_eq ack-reason "$(sqlite3 a/ticketgate.db "select count(*) from events where kind = 'autoreply' and detail = 'ack suppressed: imported from an mbox'")" $((700 - replies))
 expect_eq no-spool-left "$(find a/spool/queue a/spool/tmp -type f | wc -l)" 0
 pass "import threads replies across batches"
 
