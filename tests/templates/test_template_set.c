@@ -235,6 +235,14 @@ test_language(void)
   g_assert_cmpstr(language_detect("utf-8", NULL, "OK", -1, "ja"), ==, "en");
   g_assert_cmpstr(language_detect(NULL, NULL, "12345", -1, "ja"), ==, "ja");
   g_assert_cmpstr(language_detect(NULL, NULL, NULL, -1, NULL), ==, NULL);
+  /* Latin letters are counted exactly, eight bytes at a time too: 19
+   * letters among the characters next to A-Z and a-z (@ [ ` {) are too few
+   * to outvote a Japanese charset, 20 are enough; a quoted line and a
+   * line's own first '>' count for nothing. */
+  g_assert_cmpstr(language_detect("iso-2022-jp", NULL, "@@[[``{{abcdefghijklmnoPQRS@[`{@[`{", -1, "en"), ==, "ja");
+  g_assert_cmpstr(language_detect("iso-2022-jp", NULL, "@@[[``{{abcdefghijklmnoPQRST@[`{@[`{", -1, "ja"), ==, "en");
+  g_assert_cmpstr(language_detect("iso-2022-jp", NULL, "abcdefghij\n> klmnopqrstuvwxyz\nabcdefghi", -1, "en"), ==, "ja");
+  g_assert_cmpstr(language_detect("iso-2022-jp", NULL, "abcdefghij\nx> klmnopqrst", -1, "ja"), ==, "en");
   /* invalid UTF-8 does not stop the scan */
   g_assert_cmpstr(language_detect(NULL, NULL, "\xff\xfeこんにちは", -1, "en"), ==, "ja");
   g_autofree char *n = language_normalize("JA-jp");
