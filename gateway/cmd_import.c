@@ -3,7 +3,8 @@
  *
  * The spool is skipped: it exists to hold what we acknowledged to a peer,
  * and an import acknowledges nothing.  The mbox stays the durable copy
- * until the batch holding a message has committed, and a run stopped
+ * until the import ends (its commits are synced once, at the end:
+ * tg_store_set_bulk_writer()), and a run stopped
  * anywhere can be repeated: a Message-ID (or, without one, the raw
  * bytes' hash) seen before is a duplicate, stored once.  Only what goes
  * to the quarantine is written into the spool (and a re-run quarantines

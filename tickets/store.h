@@ -38,11 +38,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(TgStore, tg_store_free)
  * remainder, past 16 MiB of WAL, so that it starts over).  Its commits
  * are not synced (synchronous=NORMAL: a power loss may take the last
  * ones, never corrupt the database); tg_store_sync() makes them all
- * durable before the writer reports success.  The WAL is still truncated
+ * durable before the writer reports success, without waiting for readers.  The WAL is still truncated
  * when the writer closes. */
 void tg_store_set_bulk_writer(TgStore *store);
-/* Every commit so far copied into the database and synced (a FULL
- * checkpoint, which waits for other connections' readers). */
+/* Every commit so far durable: the writer syncs again from here on, and
+ * one synced commit (of the header's user_version, unchanged) flushes
+ * the WAL with all frames before it. */
 gboolean tg_store_sync(TgStore *store, GError **error);
 /* A PASSIVE checkpoint that does not wait for locks.  TRUE when all of
  * the WAL is now in the database. */

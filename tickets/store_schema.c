@@ -179,8 +179,13 @@ static const char *const steps[] = {
      * message's last bytes: storing both doubled every message.  Such a
      * message keeps the bytes before its text in raw_head and has no
      * blob; its raw form is raw_head || body, and raw_sha256 still
-     * names the whole (tg_ingest_raw_message()). */
-    "ALTER TABLE messages ADD COLUMN raw_head BLOB;",
+     * names the whole (tg_ingest_raw_message()).  Editing such a body
+     * would change the raw message too: refused. */
+    "ALTER TABLE messages ADD COLUMN raw_head BLOB;"
+    "CREATE TRIGGER messages_raw_head_body BEFORE UPDATE OF body ON messages"
+    "  WHEN old.raw_head IS NOT NULL AND new.body IS NOT old.body BEGIN"
+    "  SELECT RAISE(ABORT, 'the body of this message is part of its raw form (raw_head)');"
+    "END;",
 };
 
 guint tg_store_schema_count(void) { return G_N_ELEMENTS(steps); }
