@@ -48,7 +48,7 @@ sink_s=$(python3 -c "print($t1 - $t0)")
 t0=$(date +%s.%N); src "$SP"; t1=$(date +%s.%N)
 tg_s=$(python3 -c "print($t1 - $t0)")
 # Time until the worker has ticketed everything.
-while [ -n "$(ls -A "$T/var/spool/queue")" ]; do sleep 0.05; done
+while [ -n "$(ls -A "$T/var/spool/queue" "$T/var/spool/journal" | grep -v ':$' | grep .)" ]; do sleep 0.05; done
 t2=$(date +%s.%N)
 stored=$(sqlite3 "$T/var/ticketgate.db" "select count(*) from messages where direction='in'")
 e2e_s=$(python3 -c "print($t2 - $t0)")

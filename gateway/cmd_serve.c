@@ -91,10 +91,13 @@ static gboolean on_reload_signal(gpointer data) {
   return G_SOURCE_CONTINUE;
 }
 
-static void on_durable(gpointer data, GPtrArray *ids) {
+static void on_durable(gpointer data, GPtrArray *ids, GPtrArray *entries,
+                       TgJournalSegment *segment) {
   TgServeWorker *w = data;
   for (guint i = 0; i < ids->len; i++)
     tg_serve_worker_notify(w, g_ptr_array_index(ids, i));
+  for (guint i = 0; i < entries->len; i++)
+    tg_serve_worker_take(w, g_ptr_array_index(entries, i), segment);
 }
 
 int tg_cmd_serve(int argc, char **argv) {
@@ -119,6 +122,7 @@ int tg_cmd_serve(int argc, char **argv) {
   g_autoptr(GError) err = NULL;
   int rc = EX_OK;
   TgSmtpCommit *commit = NULL;
+  TgJournal *journal = NULL; /* the commit appends, the worker releases */
   TgImapPoller *imap = NULL;
   TgSender *sender = NULL;
   TgServeTick *ticker = NULL; /* escalation (issue 7) */
@@ -137,13 +141,28 @@ int tg_cmd_serve(int argc, char **argv) {
     guint purged = tg_spool_recover(spool);
     if (purged)
       tg_info("purged %u unfinished spool writes", purged);
+    /* What the journal of a run that died holds goes to queue/ first,
+     * where the worker's first pass finds it. */
+    guint restored = 0;
+    if (!tg_journal_recover(spool, &restored, &err)) {
+      tg_err("serve: spool journal not recovered: %s", err->message);
+      rc = EX_TEMPFAIL;
+      goto out;
+    }
+    if (restored)
+      tg_info("recovered %u spool entries from the journal", restored);
+    if (!(journal = tg_journal_open(cfg->spool_dir, &err))) {
+      tg_err("serve: %s", err->message);
+      rc = EX_TEMPFAIL;
+      goto out;
+    }
   }
   if (!(s.worker = tg_serve_worker_new(cfg, &err))) {
     tg_err("serve: %s", err->message);
     rc = EX_TEMPFAIL;
     goto out;
   }
-  if (!(commit = tg_smtp_commit_new(cfg->spool_dir, NULL, on_durable, s.worker, &err))) {
+  if (!(commit = tg_smtp_commit_new(cfg->spool_dir, journal, NULL, on_durable, s.worker, &err))) {
     tg_err("serve: %s", err->message);
     rc = EX_TEMPFAIL;
     goto out;
@@ -188,6 +207,7 @@ out:
   while (g_main_context_iteration(NULL, FALSE))
     ;
   tg_serve_worker_free(s.worker);
+  tg_journal_free(journal);
   if (s.loop)
     g_main_loop_unref(s.loop);
   g_ptr_array_unref(s.configs);

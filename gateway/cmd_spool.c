@@ -5,6 +5,7 @@
 #include "gateway/log.h"
 #include "gateway/pipeline.h"
 #include "gateway/sender.h"
+#include "spool/journal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,13 @@ static int spool_list(TgPipeline *pipe, gboolean quarantine, gboolean json) {
     fprintf(stderr, "ticketgate: %s\n", err->message);
     return EX_TEMPFAIL;
   }
+  /* Entries in serve's journal are not files of queue/ (journal.h). */
+  guint segments = quarantine ? 0 : tg_journal_segment_count(tg_spool_dir(spool));
+  if (segments)
+    fprintf(stderr, "ticketgate: %u journal segment(s) in %s/journal also hold entries: in "
+                    "flight in a running serve, or left by one that stopped (its next start "
+                    "or `spool retry` brings them into the queue)\n",
+            segments, tg_spool_dir(spool));
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_array(b);
   for (guint i = 0; i < ids->len; i++) {
@@ -60,7 +68,17 @@ static int spool_retry(TgPipeline *pipe, char **ids) {
   guint failed = 0;
   if (!ids || !ids[0]) {
     tg_spool_recover(spool);
-    guint done = tg_pipeline_drain(pipe, &failed);
+    g_autoptr(GError) jerr = NULL;
+    guint restored = 0;
+    if (!tg_journal_recover(spool, &restored, &jerr)) {
+      fprintf(stderr, "ticketgate: spool journal: %s\n", jerr->message);
+      failed++;
+    }
+    if (restored)
+      tg_info("recovered %u spool entries from the journal", restored);
+    guint left = 0;
+    guint done = tg_pipeline_drain(pipe, &left);
+    failed += left;
     printf("processed %u, left %u\n", done, failed);
     return failed ? EX_TEMPFAIL : EX_OK;
   }

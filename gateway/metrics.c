@@ -1,5 +1,6 @@
 /* metrics.c - counters and gauges (contract in metrics.h). */
 #include "gateway/metrics.h"
+#include "spool/journal.h"
 #include "tickets/clock.h"
 
 #include <string.h>
@@ -133,6 +134,8 @@ static GPtrArray *collect(TgStore *store, TgSpool *spool, GError **error) {
   add(out, "ticketgate_spool_depth", NULL, NULL, depth);
   add(out, "ticketgate_spool_oldest_age_seconds", NULL, NULL,
       depth ? (double)MAX(0, tg_clock_now() - oldest) : 0);
+  add(out, "ticketgate_spool_journal_segments", NULL, NULL,
+      tg_journal_segment_count(tg_spool_dir(spool)));
   g_autoptr(GPtrArray) q = tg_spool_list(spool, TG_SPOOL_QUARANTINE, NULL);
   g_autoptr(GHashTable) reasons = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   for (guint i = 0; q && i < q->len; i++) {

@@ -240,10 +240,46 @@ TgPipeBatch *tg_pipeline_parse_batch(TgPipeline *p, TgSpoolEntry **entries,
   return parse_batch(p, entries, n, spooled, TRUE);
 }
 
-/* An entry that only ever lived in memory (import) goes into the
- * quarantine as a new spool entry, synced like any other. */
+/* A journaled entry (serve) goes into the quarantine under its own id,
+ * so that a replay of its journal finds it there and leaves it. */
+static gboolean write_out_locked(TgPipeline *p, TgSpoolEntry *mem, int *fd_r,
+                                 GError **error) {
+  gboolean written;
+  if (!tg_spool_restore(p->spool, mem, TG_SPOOL_COMMIT_SYNC, &written, fd_r, error))
+    return FALSE;
+  if (written)
+    return TRUE;
+  /* Written out before (a replay): queue/ or quarantine/ has it. */
+  g_autoptr(TgSpoolEntry) e = tg_spool_read(p->spool, TG_SPOOL_QUEUE, mem->id, TRUE, error);
+  if (!e)
+    return FALSE;
+  *fd_r = e->lock_fd;
+  e->lock_fd = -1;
+  return TRUE;
+}
+
+/* An entry that lives in memory goes into the quarantine as a spool
+ * entry, synced like any other: a journaled one (serve) under its own id,
+ * one that only ever lived in memory (import) as a new entry. */
 static gboolean quarantine_copy(TgPipeline *p, TgSpoolEntry *mem, TgPipeResult *r,
                                 const char *code, const char *text, GError **error) {
+  if (mem->raw) {
+    int fd = -1;
+    g_autoptr(GError) werr = NULL;
+    if (!write_out_locked(p, mem, &fd, &werr)) {
+      if (g_error_matches(werr, TG_SPOOL_ERROR, TG_SPOOL_ERROR_NOT_FOUND))
+        return TRUE; /* quarantined by the run that wrote it out */
+      tg_err("queue=%s quarantine (%s) failed: %s", mem->id, code, werr->message);
+      g_propagate_error(error, g_steal_pointer(&werr));
+      return FALSE;
+    }
+    g_autoptr(TgSpoolEntry) e = tg_spool_read_locked(p->spool, mem->id, fd, error);
+    if (e && quarantine(p, e, r, code, text, error))
+      return TRUE;
+    if (!e)
+      close(fd);
+    return FALSE; /* the worker writes it out to queue/ for a retry */
+  }
   gsize len;
   const char *data = g_bytes_get_data(mem->message, &len);
   g_autofree const char **rcpts = g_new0(const char *, mem->recipients->len + 1);
@@ -347,14 +383,15 @@ gboolean tg_pipeline_store_batch(TgPipeline *p, TgPipeBatch *b,
     if (results[i].outcome == TG_PIPE_QUARANTINED) {
       TgPipeResult dummy = {0};
       const char *text = g_ptr_array_index(store_errors, i);
-      if (!(b->spooled ? quarantine(p, entries[i], &dummy, results[i].reason, text, &ferr)
-                       : quarantine_copy(p, entries[i], &dummy, results[i].reason, text,
-                                         &ferr)))
+      if (!(b->spooled && !entries[i]->raw
+                ? quarantine(p, entries[i], &dummy, results[i].reason, text, &ferr)
+                : quarantine_copy(p, entries[i], &dummy, results[i].reason, text, &ferr)))
         ok = FALSE;
       tg_pipe_result_clear(&dummy);
       continue;
     }
-    if (b->spooled && !tg_spool_retire(p->spool, entries[i], &ferr)) {
+    /* A journaled entry is the worker's to release from the journal. */
+    if (b->spooled && !entries[i]->raw && !tg_spool_retire(p->spool, entries[i], &ferr)) {
       tg_err("queue=%s retire failed: %s", entries[i]->id, ferr->message);
       continue;
     }

@@ -54,9 +54,11 @@ const TgEscalateConfig *tg_pipeline_escalation(TgPipeline *p);
 gboolean tg_pipeline_process(TgPipeline *p, TgSpoolEntry *e, TgPipeResult *r,
                              GError **error);
 /* Group commit: N read, locked entries parsed, then stored in one
- * transaction (one fsync), then retired.  A temporary failure leaves all
- * of them queued; a message that fails for good alone is quarantined.
- * RESULTS has N elements. */
+ * transaction (one fsync), then retired.  An entry with RAW set lives in
+ * the journal, not in queue/: it is not retired (the caller releases it
+ * from the journal), and one for the quarantine is written there first.
+ * A temporary failure leaves all of them queued; a message that fails for
+ * good alone is quarantined.  RESULTS has N elements. */
 gboolean tg_pipeline_process_batch(TgPipeline *p, TgSpoolEntry **entries,
                                    guint n, TgPipeResult *results,
                                    GError **error);

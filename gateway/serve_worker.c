@@ -11,24 +11,70 @@
 
 struct TgServeWorker {
   TgPipeline *pipe;
-  GAsyncQueue *queue; /* char* ids, or &stop_marker */
+  GAsyncQueue *queue; /* Item*, or &stop_marker */
   GThread *thread;
   GMutex lock;
   const TgConfig *pending_cfg; /* under lock */
+  GPtrArray *stranded; /* Item*: journaled entries neither ticketed nor
+                          written out to queue/ yet; tried at each rescan */
 };
+
+/* One entry for the worker: a file of queue/ by its id, or an entry the
+ * group commit made durable in the journal and passed on in memory. */
+typedef struct {
+  char *id;
+  TgSpoolEntry *entry;
+  TgJournalSegment *segment; /* the entry's reference on its segment */
+} Item;
 
 static int stop_marker;
 
-static void process_ids(TgServeWorker *w, GPtrArray *ids) {
+static void item_free(Item *it) {
+  g_free(it->id);
+  tg_spool_entry_free(it->entry);
+  g_free(it);
+}
+
+/* Journaled entries the pipeline could not finish go to queue/ as files
+ * of their own, where the rescan retries them like any other.  FALSE:
+ * not even that; they stay in memory (and in the journal). */
+static gboolean write_out(TgServeWorker *w, GPtrArray *items) {
   TgSpool *spool = tg_pipeline_spool(w->pipe);
-  g_autoptr(GPtrArray) entries =
+  g_autoptr(GPtrArray) ids = g_ptr_array_new();
+  g_autoptr(GError) err = NULL;
+  for (guint i = 0; i < items->len; i++) {
+    Item *it = g_ptr_array_index(items, i);
+    gboolean written;
+    if (!tg_spool_restore(spool, it->entry, TG_SPOOL_COMMIT_DEFER, &written, NULL, &err))
+      break;
+    if (written)
+      g_ptr_array_add(ids, it->entry->id);
+  }
+  if (!err && tg_spool_commit_batch(spool, ids, NULL, &err))
+    return TRUE;
+  tg_warn("%u journaled entries kept in memory for a retry: %s", items->len, err->message);
+  return FALSE;
+}
+
+/* Processes ITEMS (taken) as one batch: one SQLite transaction. */
+static void process_items(TgServeWorker *w, GPtrArray *items) {
+  TgSpool *spool = tg_pipeline_spool(w->pipe);
+  g_autoptr(GPtrArray) read =
       g_ptr_array_new_with_free_func((GDestroyNotify)tg_spool_entry_free);
-  for (guint i = 0; i < ids->len; i++) {
-    const char *id = g_ptr_array_index(ids, i);
+  g_autoptr(GPtrArray) batch = g_ptr_array_new();     /* TgSpoolEntry*, borrowed */
+  g_autoptr(GPtrArray) journaled = g_ptr_array_new(); /* Item*, borrowed */
+  for (guint i = 0; i < items->len; i++) {
+    Item *it = g_ptr_array_index(items, i);
+    if (it->entry) {
+      g_ptr_array_add(batch, it->entry);
+      g_ptr_array_add(journaled, it);
+      continue;
+    }
     g_autoptr(GError) err = NULL;
-    TgSpoolEntry *e = tg_spool_read(spool, TG_SPOOL_QUEUE, id, TRUE, &err);
+    TgSpoolEntry *e = tg_spool_read(spool, TG_SPOOL_QUEUE, it->id, TRUE, &err);
     if (e) {
-      g_ptr_array_add(entries, e);
+      g_ptr_array_add(read, e);
+      g_ptr_array_add(batch, e);
       continue;
     }
     if (g_error_matches(err, TG_SPOOL_ERROR, TG_SPOOL_ERROR_NOT_FOUND) ||
@@ -38,23 +84,60 @@ static void process_ids(TgServeWorker *w, GPtrArray *ids) {
      * quarantines a torn entry and leaves a temporary failure queued). */
     TgPipeResult r;
     g_autoptr(GError) perr = NULL;
-    if (!tg_pipeline_process_id(w->pipe, id, &r, &perr))
-      tg_warn("queue=%s left in the spool: %s", id, perr->message);
+    if (!tg_pipeline_process_id(w->pipe, it->id, &r, &perr))
+      tg_warn("queue=%s left in the spool: %s", it->id, perr->message);
     tg_pipe_result_clear(&r);
   }
-  if (entries->len == 0)
-    return;
-  g_autofree TgPipeResult *results = g_new0(TgPipeResult, entries->len);
-  g_autoptr(GError) err = NULL;
-  if (!tg_pipeline_process_batch(w->pipe, (TgSpoolEntry **)entries->pdata,
-                                 entries->len, results, &err))
-    tg_warn("batch of %u entries left in the spool for a retry: %s",
-            entries->len, err->message);
-  for (guint i = 0; i < entries->len; i++)
-    tg_pipe_result_clear(&results[i]);
+  gboolean done = TRUE;
+  if (batch->len) {
+    g_autofree TgPipeResult *results = g_new0(TgPipeResult, batch->len);
+    g_autoptr(GError) err = NULL;
+    done = tg_pipeline_process_batch(w->pipe, (TgSpoolEntry **)batch->pdata, batch->len,
+                                     results, &err);
+    if (!done)
+      tg_warn("batch of %u entries left in the spool for a retry: %s", batch->len,
+              err->message);
+    for (guint i = 0; i < batch->len; i++)
+      tg_pipe_result_clear(&results[i]);
+  }
+  if (!done && journaled->len)
+    done = write_out(w, journaled);
+  /* Ticketed, quarantined or written out: the journal may forget them. */
+  for (guint i = 0; i < items->len; i++) {
+    Item *it = g_ptr_array_index(items, i);
+    if (it->entry && !done) {
+      g_ptr_array_add(w->stranded, it);
+      continue;
+    }
+    tg_journal_release(it->segment);
+    item_free(it);
+  }
+  g_ptr_array_set_size(items, 0);
+}
+
+/* Processes ITEMS (taken) in batches of TG_SERVE_WORKER_BATCH. */
+static void process_all(TgServeWorker *w, GPtrArray *items) {
+  for (guint i = 0; i < items->len; i += TG_SERVE_WORKER_BATCH) {
+    g_autoptr(GPtrArray) part = g_ptr_array_new();
+    for (guint j = i; j < items->len && j < i + TG_SERVE_WORKER_BATCH; j++)
+      g_ptr_array_add(part, g_ptr_array_index(items, j));
+    process_items(w, part);
+  }
+  g_ptr_array_set_size(items, 0);
+}
+
+static Item *file_item(const char *id) {
+  Item *it = g_new0(Item, 1);
+  it->id = g_strdup(id);
+  return it;
 }
 
 static void rescan(TgServeWorker *w) {
+  if (w->stranded->len) {
+    g_autoptr(GPtrArray) again = g_steal_pointer(&w->stranded);
+    w->stranded = g_ptr_array_new();
+    process_all(w, again);
+  }
   g_autoptr(GError) err = NULL;
   g_autoptr(GPtrArray) ids = tg_spool_list(tg_pipeline_spool(w->pipe),
                                            TG_SPOOL_QUEUE, &err);
@@ -62,12 +145,10 @@ static void rescan(TgServeWorker *w) {
     tg_err("spool list failed: %s", err->message);
     return;
   }
-  for (guint i = 0; i < ids->len; i += TG_SERVE_WORKER_BATCH) {
-    g_autoptr(GPtrArray) part = g_ptr_array_new();
-    for (guint j = i; j < ids->len && j < i + TG_SERVE_WORKER_BATCH; j++)
-      g_ptr_array_add(part, g_ptr_array_index(ids, j));
-    process_ids(w, part);
-  }
+  g_autoptr(GPtrArray) items = g_ptr_array_new();
+  for (guint i = 0; i < ids->len; i++)
+    g_ptr_array_add(items, file_item(g_ptr_array_index(ids, i)));
+  process_all(w, items);
 }
 
 static void maybe_reload(TgServeWorker *w) {
@@ -114,7 +195,7 @@ static gpointer worker_thread(gpointer data) {
         tg_warn("search index: %s", ierr->message);
     }
     if (first) {
-      g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+      g_autoptr(GPtrArray) ids = g_ptr_array_new();
       g_ptr_array_add(ids, first);
       gpointer next;
       /* Under load, wait a moment for a bigger batch: each transaction
@@ -129,18 +210,26 @@ static gpointer worker_thread(gpointer data) {
         }
         g_ptr_array_add(ids, next);
       }
-      process_ids(w, ids);
+      process_items(w, ids);
     }
     if (g_get_monotonic_time() - last_scan > TG_SERVE_WORKER_RESCAN_S * G_USEC_PER_SEC) {
       rescan(w);
       last_scan = g_get_monotonic_time();
     }
   }
-  gpointer rest;
-  while ((rest = g_async_queue_try_pop(w->queue)))
-    if (rest != &stop_marker)
-      g_free(rest);
-  rescan(w); /* drain before exit */
+  /* Drain before exit: what is queued (the journaled entries live only
+   * here and in the journal), then queue/. */
+  g_autoptr(GPtrArray) rest = g_ptr_array_new();
+  gpointer next;
+  while ((next = g_async_queue_try_pop(w->queue)))
+    if (next != &stop_marker)
+      g_ptr_array_add(rest, next);
+  process_all(w, rest);
+  rescan(w);
+  /* Still not done: the journal keeps them for the next start. */
+  for (guint i = 0; i < w->stranded->len; i++)
+    item_free(g_ptr_array_index(w->stranded, i));
+  g_ptr_array_set_size(w->stranded, 0);
   return NULL;
 }
 
@@ -151,13 +240,22 @@ TgServeWorker *tg_serve_worker_new(const TgConfig *cfg, GError **error) {
   TgServeWorker *w = g_new0(TgServeWorker, 1);
   w->pipe = p;
   w->queue = g_async_queue_new();
+  w->stranded = g_ptr_array_new();
   g_mutex_init(&w->lock);
   w->thread = g_thread_new("tg-worker", worker_thread, w);
   return w;
 }
 
 void tg_serve_worker_notify(TgServeWorker *w, const char *id) {
-  g_async_queue_push(w->queue, g_strdup(id));
+  g_async_queue_push(w->queue, file_item(id));
+}
+
+void tg_serve_worker_take(TgServeWorker *w, TgSpoolEntry *entry,
+                          TgJournalSegment *segment) {
+  Item *it = g_new0(Item, 1);
+  it->entry = entry;
+  it->segment = segment;
+  g_async_queue_push(w->queue, it);
 }
 
 void tg_serve_worker_reload(TgServeWorker *w, const TgConfig *cfg) {
@@ -172,6 +270,7 @@ void tg_serve_worker_free(TgServeWorker *w) {
   g_async_queue_push(w->queue, &stop_marker);
   g_thread_join(w->thread);
   g_async_queue_unref(w->queue);
+  g_ptr_array_unref(w->stranded);
   g_mutex_clear(&w->lock);
   tg_pipeline_free(w->pipe);
   g_free(w);

@@ -3,15 +3,19 @@
  *
  * The worker owns a TgPipeline (its own SQLite connection and spool
  * handle).  On start it processes everything a previous run left in
- * queue/, then takes ids as they become durable (tg_serve_worker_notify,
- * called by the group-commit thread) and runs them through
+ * queue/, then takes entries as they become durable (ids of queue/ with
+ * tg_serve_worker_notify, journaled entries in memory with
+ * tg_serve_worker_take, both called by the group-commit thread) and runs
+ * them through
  * tg_pipeline_process_batch(), up to TG_SERVE_WORKER_BATCH at a time: one
  * SQLite transaction per batch.  Every TG_SERVE_WORKER_RESCAN_S seconds it
  * also rescans queue/, which retries entries a temporary failure left
  * there (and picks up entries written by `deliver`).
  *
  * Failure: a temporary pipeline failure leaves the entries queued for the
- * next rescan; nothing is dropped.  tg_serve_worker_free() processes what
+ * next rescan (journaled ones are written out to queue/ first; if even
+ * that fails they are kept in memory and tried again at each rescan, and
+ * the journal keeps them until then); nothing is dropped.  tg_serve_worker_free() processes what
  * is queued one last time and joins the thread.
  *
  * Ownership: CFG is borrowed and must outlive the worker or the next
@@ -21,6 +25,7 @@
 #define TG_SERVE_WORKER_H
 
 #include "gateway/config.h"
+#include "spool/journal.h"
 
 #include <glib.h>
 
@@ -41,6 +46,11 @@ typedef struct TgServeWorker TgServeWorker;
 TgServeWorker *tg_serve_worker_new(const TgConfig *cfg, GError **error);
 /* ID is durable in queue/.  Thread-safe. */
 void tg_serve_worker_notify(TgServeWorker *w, const char *id);
+/* ENTRY (transfer full) is durable in the journal and holds one
+ * reference on SEGMENT, which the worker releases once the entry is
+ * ticketed, quarantined or written out to queue/.  Thread-safe. */
+void tg_serve_worker_take(TgServeWorker *w, TgSpoolEntry *entry,
+                          TgJournalSegment *segment);
 /* Reopens the pipeline with CFG before the next batch.  Thread-safe. */
 void tg_serve_worker_reload(TgServeWorker *w, const TgConfig *cfg);
 void tg_serve_worker_free(TgServeWorker *w);

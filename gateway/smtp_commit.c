@@ -5,6 +5,7 @@
  */
 #include "gateway/smtp_commit.h"
 #include "gateway/log.h"
+#include "spool/journal.h"
 #include "spool/spool.h"
 
 #include <stdatomic.h>
@@ -12,6 +13,7 @@
 
 typedef struct {
   char *id;
+  TgSpoolEntry *entry; /* in memory, for the journal; NULL: a file in tmp/ */
   TgSmtpCommitDone done;
   gpointer data;
   TgSmtpError err;
@@ -19,6 +21,7 @@ typedef struct {
 
 struct TgSmtpCommit {
   TgSpool *spool;
+  TgJournal *journal; /* borrowed; NULL: entries in memory go to files */
   GMainContext *ctx;
   TgSmtpCommitNotify notify;
   gpointer notify_data;
@@ -35,6 +38,7 @@ typedef struct {
 
 static void request_free(Request *r) {
   g_free(r->id);
+  tg_spool_entry_free(r->entry);
   g_free(r);
 }
 
@@ -54,10 +58,47 @@ static void finished_free(gpointer data) {
   g_free(f);
 }
 
-static void commit_batch(TgSmtpCommit *c, GPtrArray *requests) {
+/* Without a journal an entry kept in memory becomes a file of tmp/ like
+ * any other, for the group commit below.  FALSE: answered already. */
+static gboolean entry_to_file(TgSmtpCommit *c, Request *r) {
+  g_autoptr(GError) err = NULL;
+  gboolean written;
+  if (tg_spool_restore(c->spool, r->entry, TG_SPOOL_COMMIT_DEFER, &written, NULL, &err)) {
+    g_clear_pointer(&r->entry, tg_spool_entry_free);
+    return TRUE;
+  }
+  r->err = tg_smtp_error_from_gerror(err);
+  tg_err("queue=%s spool write failed: %s", r->id, err->message);
+  return FALSE;
+}
+
+/* The batch's entries kept in memory, made durable in the journal with
+ * one write and one fdatasync.  Fills ENTRIES (stolen from the requests)
+ * and *SEGMENT_R on success; answers each request. */
+static void commit_journal(TgSmtpCommit *c, GPtrArray *mem, GPtrArray *entries,
+                           TgJournalSegment **segment_r) {
+  g_autofree TgSpoolEntry **list = g_new(TgSpoolEntry *, mem->len);
+  for (guint i = 0; i < mem->len; i++)
+    list[i] = ((Request *)g_ptr_array_index(mem, i))->entry;
+  g_autoptr(GError) err = NULL;
+  gboolean ok = tg_journal_append(c->journal, list, mem->len, segment_r, &err);
+  TgSmtpError code = ok ? TG_SMTP_OK : tg_smtp_error_from_gerror(err);
+  if (!ok)
+    tg_err("group commit: %u journal entries failed: %s", mem->len, err->message);
+  for (guint i = 0; i < mem->len; i++) {
+    Request *r = g_ptr_array_index(mem, i);
+    r->err = code;
+    if (ok)
+      g_ptr_array_add(entries, g_steal_pointer(&r->entry));
+  }
+}
+
+/* The batch's files in tmp/: one syncfs, the renames into queue/, one
+ * directory fsync.  Fills IDS with the accepted; answers each request. */
+static void commit_files(TgSmtpCommit *c, GPtrArray *files, GPtrArray *accepted) {
   g_autoptr(GPtrArray) ids = g_ptr_array_new();
-  for (guint i = 0; i < requests->len; i++)
-    g_ptr_array_add(ids, ((Request *)g_ptr_array_index(requests, i))->id);
+  for (guint i = 0; i < files->len; i++)
+    g_ptr_array_add(ids, ((Request *)g_ptr_array_index(files, i))->id);
   g_autoptr(GError) err = NULL;
   g_autoptr(GPtrArray) failed = g_ptr_array_new(); /* borrowed ids */
   TgSmtpError code = TG_SMTP_OK;
@@ -73,9 +114,8 @@ static void commit_batch(TgSmtpCommit *c, GPtrArray *requests) {
   }
   /* Each session gets its own answer: the entries that reached queue/
    * are accepted even when others of the batch were not. */
-  g_autoptr(GPtrArray) accepted = g_ptr_array_new();
-  for (guint i = 0; i < requests->len; i++) {
-    Request *r = g_ptr_array_index(requests, i);
+  for (guint i = 0; i < files->len; i++) {
+    Request *r = g_ptr_array_index(files, i);
     gboolean lost = FALSE;
     for (guint k = 0; k < failed->len && !lost; k++)
       lost = g_ptr_array_index(failed, k) == r->id;
@@ -83,11 +123,35 @@ static void commit_batch(TgSmtpCommit *c, GPtrArray *requests) {
     if (!lost)
       g_ptr_array_add(accepted, r->id);
   }
-  if (accepted->len) {
+}
+
+static void commit_batch(TgSmtpCommit *c, GPtrArray *requests) {
+  g_autoptr(GPtrArray) mem = g_ptr_array_new();
+  g_autoptr(GPtrArray) files = g_ptr_array_new();
+  for (guint i = 0; i < requests->len; i++) {
+    Request *r = g_ptr_array_index(requests, i);
+    if (r->entry && c->journal)
+      g_ptr_array_add(mem, r);
+    else if (!r->entry || entry_to_file(c, r))
+      g_ptr_array_add(files, r);
+  }
+  g_autoptr(GPtrArray) entries = g_ptr_array_new();
+  TgJournalSegment *segment = NULL;
+  if (mem->len)
+    commit_journal(c, mem, entries, &segment);
+  g_autoptr(GPtrArray) accepted = g_ptr_array_new();
+  if (files->len)
+    commit_files(c, files, accepted);
+  if (accepted->len || entries->len) {
     atomic_fetch_add(&c->batches, 1);
-    atomic_fetch_add(&c->entries, accepted->len);
-    if (c->notify)
-      c->notify(c->notify_data, accepted);
+    atomic_fetch_add(&c->entries, accepted->len + entries->len);
+  }
+  if (c->notify && (accepted->len || entries->len))
+    c->notify(c->notify_data, accepted, entries, segment);
+  /* Not handed on: nobody else will release them. */
+  for (guint i = 0; !c->notify && i < entries->len; i++) {
+    tg_journal_release(segment);
+    tg_spool_entry_free(g_ptr_array_index(entries, i));
   }
   Finished *f = g_new0(Finished, 1);
   f->requests = g_ptr_array_ref(requests);
@@ -133,7 +197,8 @@ static gpointer flush_thread(gpointer data) {
   return NULL;
 }
 
-TgSmtpCommit *tg_smtp_commit_new(const char *spool_dir, GMainContext *ctx,
+TgSmtpCommit *tg_smtp_commit_new(const char *spool_dir, TgJournal *journal,
+                                 GMainContext *ctx,
                                  TgSmtpCommitNotify notify,
                                  gpointer notify_data, GError **error) {
   TgSpool *spool = tg_spool_open(spool_dir, error);
@@ -141,6 +206,7 @@ TgSmtpCommit *tg_smtp_commit_new(const char *spool_dir, GMainContext *ctx,
     return NULL;
   TgSmtpCommit *c = g_new0(TgSmtpCommit, 1);
   c->spool = spool;
+  c->journal = journal;
   c->ctx = ctx ? g_main_context_ref(ctx) : g_main_context_ref_thread_default();
   c->notify = notify;
   c->notify_data = notify_data;
@@ -153,6 +219,16 @@ void tg_smtp_commit_submit(TgSmtpCommit *c, char *id, TgSmtpCommitDone done,
                            gpointer data) {
   Request *r = g_new0(Request, 1);
   r->id = id;
+  r->done = done;
+  r->data = data;
+  g_async_queue_push(c->queue, r);
+}
+
+void tg_smtp_commit_submit_entry(TgSmtpCommit *c, TgSpoolEntry *entry,
+                                 TgSmtpCommitDone done, gpointer data) {
+  Request *r = g_new0(Request, 1);
+  r->id = g_strdup(entry->id);
+  r->entry = entry;
   r->done = done;
   r->data = data;
   g_async_queue_push(c->queue, r);

@@ -37,6 +37,11 @@
 /* The session enforces message_size on the body; the spool's own limit
  * also counts our Received: line. */
 #define TRACE_ALLOWANCE 4096
+/* Messages up to this size stay in memory until the group commit puts
+ * them in the spool's journal (journal.h); bigger ones go to a file of
+ * their own as they arrive.  It bounds what sessions hold in memory:
+ * max_sessions times this. */
+#define MEMORY_ENTRY_MAX (256 * 1024)
 #define LISTEN_BACKLOG 512u
 
 typedef struct {
@@ -426,7 +431,8 @@ static gpointer op_msg_begin(gpointer user, const char *sender,
   Conn *c = user;
   g_autofree char *origin = g_strdup_printf("%s %s", proto_name(c->proto), c->client);
   g_autoptr(GError) err = NULL;
-  TgSpoolWriter *w = tg_spool_writer_new(c->srv->spool, sender, rcpts, origin, &err);
+  TgSpoolWriter *w = tg_spool_writer_new_buffered(c->srv->spool, sender, rcpts, origin,
+                                                  MEMORY_ENTRY_MAX, &err);
   if (!w) {
     *err_r = tg_smtp_error_from_gerror(err);
     tg_warn("client=%s message refused (%s): %s", c->client,
@@ -513,7 +519,12 @@ static void op_msg_end(gpointer user, gpointer msg) {
   Msg *m = msg;
   g_autoptr(GError) err = NULL;
   char *id = NULL;
-  if (!tg_spool_writer_commit(m->w, TG_SPOOL_COMMIT_DEFER, &id, NULL, &err)) {
+  TgSpoolEntry *entry = NULL;
+  gboolean in_memory = tg_spool_writer_in_memory(m->w);
+  gboolean ok = in_memory ? (entry = tg_spool_writer_finish_memory(m->w, &err)) != NULL
+                          : tg_spool_writer_commit(m->w, TG_SPOOL_COMMIT_DEFER, &id, NULL, &err);
+  m->w = NULL; /* freed either way */
+  if (!ok) {
     TgSmtpError code = tg_smtp_error_from_gerror(err);
     tg_warn("client=%s spool commit failed (%s): %s", c->client,
             tg_smtp_error_name(code), err->message);
@@ -521,11 +532,13 @@ static void op_msg_end(gpointer user, gpointer msg) {
     tg_smtp_session_message_done(c->session, code, NULL);
     return;
   }
-  m->w = NULL; /* freed by commit */
   Pending *p = g_new0(Pending, 1);
   p->conn = conn_ref(c);
   p->msg = m;
-  tg_smtp_commit_submit(c->srv->commit, id, on_committed, p);
+  if (entry)
+    tg_smtp_commit_submit_entry(c->srv->commit, entry, on_committed, p);
+  else
+    tg_smtp_commit_submit(c->srv->commit, id, on_committed, p);
 }
 
 static void op_starttls(gpointer user) {

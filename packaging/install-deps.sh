@@ -12,7 +12,7 @@ $SUDO apt-get install -y -q --no-install-recommends \
   build-essential cmake pkg-config clang \
   libglib2.0-dev libglib2.0-dev-bin glib-networking \
   libgmime-3.0-dev libetpan-dev libsqlite3-dev sqlite3 libpcre2-dev \
-  libjson-glib-dev libmicrohttpd-dev nettle-dev \
+  libjson-glib-dev libmicrohttpd-dev nettle-dev zlib1g-dev \
   swaks libnet-ssleay-perl postfix dovecot-core dovecot-imapd \
   python3 openssl ca-certificates mandoc procps psmisc iproute2 util-linux
 # tests/limits/: peak RSS of `deliver` with /usr/bin/time -f %M

@@ -37,6 +37,7 @@ struct TgSpoolWriter {
   GString *chunk;     /* message bytes not yet framed as an M record */
   guint64 size;       /* message bytes offered, also past the limit */
   guint64 written;    /* bytes written to the file */
+  gsize memory_max;   /* buffered writer: no file while the entry fits */
   gboolean recycled;  /* the file came from free/ with old bytes past ours */
   gboolean over_limit;
   gboolean failed;
@@ -136,7 +137,15 @@ static void append_record(GString *buf, char type, const char *data,
   g_string_append_c(buf, '\n');
 }
 
+static gboolean writer_open_file(TgSpoolWriter *w, GError **error);
+
 static gboolean writer_flush(TgSpoolWriter *w, gboolean final, GError **error) {
+  if (w->fd < 0) {
+    if (!final && w->buf->len + w->chunk->len <= w->memory_max)
+      return TRUE; /* one M record at the end: the reader borrows it */
+    if (!writer_open_file(w, error))
+      return FALSE;
+  }
   if (w->chunk->len > 0 && (final || w->chunk->len >= WRITE_BUFFER)) {
     append_record(w->buf, 'M', w->chunk->str, w->chunk->len);
     g_string_truncate(w->chunk, 0);
@@ -175,19 +184,36 @@ static gboolean check_space(TgSpool *s, GError **error) {
   return TRUE;
 }
 
-TgSpoolWriter *tg_spool_writer_new(TgSpool *s, const char *sender,
-                                   const char *const *recipients,
-                                   const char *origin, GError **error) {
+/* The file of a buffered writer, once its entry outgrew memory: same id,
+ * so the records already framed stay true. */
+static gboolean writer_open_file(TgSpoolWriter *w, GError **error) {
+  if ((w->fd = tg_spool_recycle_claim(w->spool->recycle, w->tmp_path)) >= 0) {
+    w->recycled = TRUE;
+    return TRUE;
+  }
+  w->fd = tg_spool_sys.open(w->tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (w->fd >= 0)
+    return TRUE;
+  w->failed = TRUE;
+  return set_errno_error(error, "open", w->tmp_path, errno);
+}
+
+static TgSpoolWriter *writer_new(TgSpool *s, const char *sender,
+                                 const char *const *recipients, const char *origin,
+                                 gsize memory_max, GError **error) {
   if (!check_space(s, error))
     return NULL;
   TgSpoolWriter *w = g_new0(TgSpoolWriter, 1);
   w->spool = s;
   w->fd = -1;
+  w->memory_max = memory_max;
   for (int attempt = 0; attempt < 10 && w->fd < 0; attempt++) {
     g_free(w->id);
     g_free(w->tmp_path);
     w->id = tg_spool_new_id();
     w->tmp_path = g_build_filename(s->tmp_dir, w->id, NULL);
+    if (memory_max)
+      break; /* the file comes later, if at all */
     if (attempt == 0 && (w->fd = tg_spool_recycle_claim(s->recycle, w->tmp_path)) >= 0) {
       w->recycled = TRUE;
       break;
@@ -197,15 +223,15 @@ TgSpoolWriter *tg_spool_writer_new(TgSpool *s, const char *sender,
     if (w->fd < 0 && errno != EEXIST)
       break;
   }
-  if (w->fd < 0) {
+  if (w->fd < 0 && !memory_max) {
     set_errno_error(error, "open", w->tmp_path, errno);
     g_free(w->id);
     g_free(w->tmp_path);
     g_free(w);
     return NULL;
   }
-  w->buf = g_string_sized_new(WRITE_BUFFER + 1024);
-  w->chunk = g_string_sized_new(WRITE_BUFFER + 1024);
+  w->buf = g_string_sized_new(memory_max ? 4096 : WRITE_BUFFER + 1024);
+  w->chunk = g_string_sized_new(memory_max ? 4096 : WRITE_BUFFER + 1024);
   g_string_append(w->buf, SPOOL_MAGIC);
   /* The entry's own id: a file reused from free/ whose new bytes a power
    * loss kept from the disk still holds its previous entry, complete and
@@ -222,6 +248,21 @@ TgSpoolWriter *tg_spool_writer_new(TgSpool *s, const char *sender,
   append_record(w->buf, 'O', origin, strlen(origin));
   return w;
 }
+
+TgSpoolWriter *tg_spool_writer_new(TgSpool *s, const char *sender,
+                                   const char *const *recipients,
+                                   const char *origin, GError **error) {
+  return writer_new(s, sender, recipients, origin, 0, error);
+}
+
+TgSpoolWriter *tg_spool_writer_new_buffered(TgSpool *s, const char *sender,
+                                            const char *const *recipients,
+                                            const char *origin, gsize memory_max,
+                                            GError **error) {
+  return writer_new(s, sender, recipients, origin, MAX(memory_max, 1), error);
+}
+
+gboolean tg_spool_writer_in_memory(const TgSpoolWriter *w) { return w->fd < 0; }
 
 gboolean tg_spool_writer_write(TgSpoolWriter *w, const void *data, gsize len,
                                GError **error) {
@@ -261,6 +302,41 @@ void tg_spool_writer_abort(TgSpoolWriter *w) {
   writer_free(w);
 }
 
+static gboolean too_big(TgSpoolWriter *w, GError **error) {
+  g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TOO_BIG,
+              "message of %" G_GUINT64_FORMAT " bytes exceeds the limit of %" G_GUINT64_FORMAT,
+              w->size, w->spool->max_message);
+  return FALSE;
+}
+
+/* The last M record and the end record, in memory. */
+static void writer_frame_end(TgSpoolWriter *w) {
+  if (w->chunk->len > 0) {
+    append_record(w->buf, 'M', w->chunk->str, w->chunk->len);
+    g_string_truncate(w->chunk, 0);
+  }
+  g_string_append(w->buf, "E0:\n");
+}
+
+TgSpoolEntry *tg_spool_writer_finish_memory(TgSpoolWriter *w, GError **error) {
+  g_return_val_if_fail(w->fd < 0, NULL);
+  TgSpoolEntry *e = NULL;
+  if (w->over_limit) {
+    too_big(w, error);
+  } else if (w->failed) {
+    g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP,
+                "spool entry %s already failed", w->id);
+  } else {
+    writer_frame_end(w);
+    gsize len = w->buf->len;
+    g_autoptr(GBytes) raw = g_bytes_new_take(g_string_free(w->buf, FALSE), len);
+    w->buf = g_string_new(NULL);
+    e = tg_spool_entry_from_raw(raw, error);
+  }
+  writer_free(w);
+  return e;
+}
+
 static gboolean fsync_dir(const char *dir, GError **error) {
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
@@ -293,18 +369,11 @@ gboolean tg_spool_writer_commit(TgSpoolWriter *w, TgSpoolCommitMode mode,
   if (lock_fd_r)
     *lock_fd_r = -1;
   if (w->over_limit) {
-    g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TOO_BIG,
-                "message of %" G_GUINT64_FORMAT
-                " bytes exceeds the limit of %" G_GUINT64_FORMAT,
-                w->size, s->max_message);
+    too_big(w, error);
     tg_spool_writer_abort(w);
     return FALSE;
   }
-  if (w->chunk->len > 0) {
-    append_record(w->buf, 'M', w->chunk->str, w->chunk->len);
-    g_string_truncate(w->chunk, 0);
-  }
-  g_string_append(w->buf, "E0:\n");
+  writer_frame_end(w);
   if (!writer_flush(w, TRUE, error))
     goto fail;
   /* A reused file is overwritten in place (no blocks freed and allocated
@@ -478,8 +547,13 @@ static gboolean parse_entry(TgSpoolEntry *e, GBytes *content, const char *path,
       goto corrupt;
     switch (type) {
     case 'I':
-      if (rlen != strlen(e->id) || memcmp(p, e->id, rlen) != 0)
+      if (!e->id) { /* from the journal: the record names the entry */
+        e->id = g_strndup(p, rlen);
+        if (!tg_spool_id_ok(e->id))
+          goto corrupt;
+      } else if (rlen != strlen(e->id) || memcmp(p, e->id, rlen) != 0) {
         goto corrupt;
+      }
       break;
     case 'T':
       e->arrival = g_ascii_strtoll(p, NULL, 10);
@@ -518,7 +592,7 @@ static gboolean parse_entry(TgSpoolEntry *e, GBytes *content, const char *path,
     }
     p += rlen + 1;
   }
-  if (!ended)
+  if (!ended || !e->id)
     goto corrupt;
   if (msg)
     e->message = g_byte_array_free_to_bytes(msg);
@@ -655,7 +729,68 @@ void tg_spool_entry_free(TgSpoolEntry *e) {
     g_ptr_array_unref(e->recipients);
   if (e->message)
     g_bytes_unref(e->message);
+  if (e->raw)
+    g_bytes_unref(e->raw);
   g_free(e);
+}
+
+TgSpoolEntry *tg_spool_entry_from_raw(GBytes *raw, GError **error) {
+  TgSpoolEntry *e = g_new0(TgSpoolEntry, 1);
+  e->recipients = g_ptr_array_new_with_free_func(g_free);
+  e->lock_fd = -1;
+  if (!parse_entry(e, raw, "(journal record)", error)) {
+    tg_spool_entry_free(e);
+    return NULL;
+  }
+  e->raw = g_bytes_ref(raw);
+  if (!e->sender)
+    e->sender = g_strdup("");
+  if (!e->origin)
+    e->origin = g_strdup("");
+  return e;
+}
+
+gboolean tg_spool_restore(TgSpool *s, const TgSpoolEntry *e, TgSpoolCommitMode mode,
+                          gboolean *written_r, int *lock_fd_r, GError **error) {
+  *written_r = FALSE;
+  if (lock_fd_r)
+    *lock_fd_r = -1;
+  if (!check_id(e->id, error))
+    return FALSE;
+  g_autofree char *queued = g_build_filename(s->queue_dir, e->id, NULL);
+  g_autofree char *quarantined = g_build_filename(s->quarantine_dir, e->id, NULL);
+  if (g_file_test(queued, G_FILE_TEST_EXISTS) || g_file_test(quarantined, G_FILE_TEST_EXISTS))
+    return TRUE;
+  g_autofree char *tmp = g_build_filename(s->tmp_dir, e->id, NULL);
+  /* A tmp/ file of this id is a restore that died half way. */
+  unlink(tmp);
+  int fd = tg_spool_sys.open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return set_errno_error(error, "open", tmp, errno);
+  gsize len;
+  const char *data = g_bytes_get_data(e->raw, &len);
+  gboolean ok = write_all(fd, data, len, tmp, error);
+  if (ok && lock_fd_r && flock(fd, LOCK_EX | LOCK_NB) != 0)
+    ok = set_errno_error(error, "flock", tmp, errno);
+  if (ok && mode == TG_SPOOL_COMMIT_SYNC && tg_spool_sys.fsync(fd) != 0)
+    ok = set_errno_error(error, "fsync", tmp, errno);
+  if (ok && mode != TG_SPOOL_COMMIT_DEFER && !rename_into_queue(s, e->id, error))
+    ok = FALSE;
+  if (ok && mode == TG_SPOOL_COMMIT_SYNC && !fsync_dir(s->queue_dir, error)) {
+    unlink(queued);
+    ok = FALSE;
+  }
+  if (!ok) {
+    unlink(tmp);
+    close(fd);
+    return FALSE;
+  }
+  if (lock_fd_r)
+    *lock_fd_r = fd;
+  else
+    close(fd);
+  *written_r = TRUE;
+  return TRUE;
 }
 
 gboolean tg_spool_retire(TgSpool *s, TgSpoolEntry *e, GError **error) {

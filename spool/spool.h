@@ -14,6 +14,8 @@
  *   quarantine/<id>.reason  one line: "<code> <free text>"
  *   free/<id>         retired files that new entries reuse, overwriting
  *                     them (spool_recycle.h); never read
+ *   journal/<id>.jnl  serve's small entries, many per file, until they
+ *                     are ticketed (journal.h): accepted like queue/
  *
  * Entry file format (typed, length-prefixed, explicit end):
  *   "TGSPOOL1\n" then records "<type><decimal length>:<bytes>\n", types
@@ -68,6 +70,11 @@ typedef struct {
   char *origin;         /* where it came from */
   GBytes *message;      /* the raw message */
   int lock_fd;          /* held flock, -1 when not locked */
+  /* The entry in the file format, when it lives in memory and in the
+   * journal (journal.h) instead of a file of queue/: MESSAGE points into
+   * it, and tg_spool_restore() writes it out as queue/<id>.  NULL
+   * otherwise. */
+  GBytes *raw;
 } TgSpoolEntry;
 
 /* Opens (creating 0700 directories as needed) the spool rooted at DIR.
@@ -93,6 +100,20 @@ char *tg_spool_new_id(void);
 TgSpoolWriter *tg_spool_writer_new(TgSpool *spool, const char *sender,
                                    const char *const *recipients,
                                    const char *origin, GError **error);
+/* Like tg_spool_writer_new(), but the entry stays in memory until it
+ * passes MEMORY_MAX bytes; only then is its file in tmp/ created.  An
+ * entry that stayed small ends with tg_spool_writer_finish_memory(), one
+ * that spilled with tg_spool_writer_commit().  (transfer full) */
+TgSpoolWriter *tg_spool_writer_new_buffered(TgSpool *spool, const char *sender,
+                                            const char *const *recipients,
+                                            const char *origin, gsize memory_max,
+                                            GError **error);
+gboolean tg_spool_writer_in_memory(const TgSpoolWriter *w);
+/* Finishes an entry that is still in memory: the entry, with RAW set to
+ * its bytes in the file format (for the journal).  Fails like commit over
+ * the size limit.  Frees the writer.  (transfer full) */
+TgSpoolEntry *tg_spool_writer_finish_memory(TgSpoolWriter *w, GError **error);
+
 /* Appends message bytes.  Over the size limit the writer keeps counting
  * but stops writing, and commit fails with TOO_BIG. */
 gboolean tg_spool_writer_write(TgSpoolWriter *w, const void *data, gsize len,
@@ -155,6 +176,19 @@ void tg_spool_entry_free(TgSpoolEntry *e);
 TgSpoolEntry *tg_spool_entry_new_memory(const char *sender, const char *origin,
                                         GBytes *message);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TgSpoolEntry, tg_spool_entry_free)
+
+/* The entry that RAW (bytes in the file format, as the journal keeps
+ * them) holds, with RAW set; NULL with TG_SPOOL_ERROR_CORRUPT when they
+ * are not a whole, well-formed entry.  (transfer full) */
+TgSpoolEntry *tg_spool_entry_from_raw(GBytes *raw, GError **error);
+/* Writes E->raw out as queue/<id>, the same entry under the same id, so
+ * that its replay stays a no-op: MODE as for tg_spool_writer_commit()
+ * (DEFER: the caller's tg_spool_commit_batch() makes it durable).
+ * *WRITTEN_R is FALSE when queue/ or quarantine/ holds the entry already
+ * (nothing to do).  LOCK_FD_R (may be NULL): as for the writer.  */
+gboolean tg_spool_restore(TgSpool *spool, const TgSpoolEntry *e,
+                          TgSpoolCommitMode mode, gboolean *written_r,
+                          int *lock_fd_r, GError **error);
 
 /* Removes a processed entry from queue/ (or quarantine/) and releases its
  * lock.  Idempotent. */

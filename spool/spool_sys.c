@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static int sys_open(const char *path, int flags, mode_t mode) {
@@ -14,7 +15,8 @@ static int sys_open(const char *path, int flags, mode_t mode) {
 #define TG_SPOOL_SYS_DEFAULTS                                                  \
   {                                                                            \
     .open = sys_open, .write = write, .fsync = fsync, .close = close,          \
-    .rename = rename, .syncfs = syncfs,                                        \
+    .rename = rename, .syncfs = syncfs, .pwritev = pwritev,                     \
+    .fdatasync = fdatasync,                                        \
   }
 
 static const TgSpoolSys defaults = TG_SPOOL_SYS_DEFAULTS;

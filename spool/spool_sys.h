@@ -8,6 +8,7 @@
 #define TG_SPOOL_SYS_H
 
 #include <sys/types.h>
+#include <sys/uio.h>
 
 typedef struct {
   int (*open)(const char *path, int flags, mode_t mode);
@@ -16,6 +17,8 @@ typedef struct {
   int (*close)(int fd);
   int (*rename)(const char *from, const char *to);
   int (*syncfs)(int fd);
+  ssize_t (*pwritev)(int fd, const struct iovec *iov, int iovcnt, off_t offset);
+  int (*fdatasync)(int fd);
 } TgSpoolSys;
 
 extern TgSpoolSys tg_spool_sys;

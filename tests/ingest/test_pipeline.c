@@ -147,9 +147,72 @@ static void test_in_memory(void) {
   fixture_close(&f);
 }
 
+/* An entry of serve's journal, kept in memory (spool/journal.h). */
+static TgSpoolEntry *journaled(TgPipeline *p, const GString *msg) {
+  TgSpoolWriter *w = tg_spool_writer_new_buffered(tg_pipeline_spool(p), "c@example.com",
+                                                  NULL, "smtp 127.0.0.1", 65536, NULL);
+  g_assert_nonnull(w);
+  g_assert_true(tg_spool_writer_write(w, msg->str, msg->len, NULL));
+  TgSpoolEntry *e = tg_spool_writer_finish_memory(w, NULL);
+  g_assert_nonnull(e);
+  return e;
+}
+
+static gint64 stored_with_spool_id(TgPipeline *p, const char *id) {
+  return tg_store_query_int(tg_pipeline_store(p), "SELECT count(*) FROM messages WHERE spool_id = ?",
+                            -1, NULL, "s", id);
+}
+
+/* A journaled entry is ticketed under its spool id, with nothing to
+ * retire; its replay (what recovery writes out to queue/ after a crash)
+ * is a no-op; one that fails for good goes to the quarantine under its
+ * own id, so a replay finds it there. */
+static void test_journaled(void) {
+  Fixture f;
+  fixture_open(&f);
+  g_autoptr(GString) good = g_string_new(
+      "From: c@example.com\r\nMessage-ID: <j1@example.com>\r\nSubject: hi\r\n\r\nhello\r\n");
+  g_autoptr(GString) bad = too_many_headers("j2@example.com");
+  g_autoptr(TgSpoolEntry) e0 = journaled(f.pipe, good);
+  g_autoptr(TgSpoolEntry) e1 = journaled(f.pipe, bad);
+  TgSpoolEntry *entries[] = {e0, e1};
+  TgPipeResult res[2];
+  g_autoptr(GError) err = NULL;
+  g_assert_true(tg_pipeline_process_batch(f.pipe, entries, 2, res, &err));
+  g_assert_no_error(err);
+  g_assert_cmpint(res[0].outcome, ==, TG_PIPE_TICKETED);
+  g_assert_cmpint(res[0].ingest.outcome, ==, TG_INGEST_CREATED);
+  g_assert_cmpint(res[1].outcome, ==, TG_PIPE_QUARANTINED);
+  for (int i = 0; i < 2; i++)
+    tg_pipe_result_clear(&res[i]);
+  g_assert_cmpint(stored_with_spool_id(f.pipe, e0->id), ==, 1);
+  g_assert_cmpuint(count(f.pipe, TG_SPOOL_QUEUE), ==, 0);
+  g_autofree char *reason = tg_spool_quarantine_reason(tg_pipeline_spool(f.pipe), e1->id);
+  g_assert_nonnull(reason);
+  g_assert_true(g_str_has_prefix(reason, "header-count"));
+
+  /* The replay of both, as after a crash before the journal let go. */
+  TgSpool *spool = tg_pipeline_spool(f.pipe);
+  gboolean written;
+  g_assert_true(tg_spool_restore(spool, e0, TG_SPOOL_COMMIT_SYNC, &written, NULL, NULL));
+  g_assert_true(written);
+  g_assert_true(tg_spool_restore(spool, e1, TG_SPOOL_COMMIT_SYNC, &written, NULL, NULL));
+  g_assert_false(written); /* in the quarantine already */
+  guint failed = 99;
+  g_assert_cmpuint(tg_pipeline_drain(f.pipe, &failed), ==, 1);
+  g_assert_cmpuint(failed, ==, 0);
+  g_assert_cmpint(stored_with_spool_id(f.pipe, e0->id), ==, 1);
+  g_assert_cmpint(tg_store_query_int(tg_pipeline_store(f.pipe), "SELECT count(*) FROM messages WHERE direction = 'in'",
+                                     -1, NULL, ""), ==, 1);
+  g_assert_cmpuint(count(f.pipe, TG_SPOOL_QUEUE), ==, 0);
+  g_assert_cmpuint(count(f.pipe, TG_SPOOL_QUARANTINE), ==, 1);
+  fixture_close(&f);
+}
+
 int main(int argc, char **argv) {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/pipeline/quarantine-fails/spooled", test_spooled);
   g_test_add_func("/pipeline/quarantine-fails/in-memory", test_in_memory);
+  g_test_add_func("/pipeline/journaled", test_journaled);
   return g_test_run();
 }

@@ -63,6 +63,7 @@ expect_eq quarantined "$(metric m.txt 'ticketgate_quarantined{reason="rule"}')" 
 expect_eq billing-rule "$(metric m.txt 'ticketgate_rule_actions_total{rule="billing"}')" 2
 expect_eq spool-depth "$(metric m.txt ticketgate_spool_depth)" 0
 expect_eq spool-age "$(metric m.txt ticketgate_spool_oldest_age_seconds)" 0
+expect_eq journal "$(metric m.txt ticketgate_spool_journal_segments)" 0
 grep -q '^# TYPE ticketgate_messages_accepted_total counter$' m.txt || fail "no TYPE line"
 # Nothing accepted from another origin, no escalations in this workload.
 expect_eq origins "$(grep -c '^ticketgate_messages_accepted_total{' m.txt)" 1

@@ -76,16 +76,26 @@ stop_server() {
 
 sql() { sqlite3 -batch -noheader "$DB" "$1"; }
 
-# Waits until the spool queue is empty and the worker has stored everything.
+# Entries not yet ticketed: files of queue/, and journal segments (a
+# segment exists while any of its entries is in flight; spool/journal.h).
+undrained() {
+  local q j
+  q=$( (ls -A "$T/var/spool/queue" 2>/dev/null || true) | wc -l)
+  j=$( (ls -A "$T/var/spool/journal" 2>/dev/null || true) | wc -l)
+  echo $((q + j))
+}
+
+# Waits until the spool queue and journal are empty and the worker has
+# stored everything.
 wait_drained() {
   for _ in $(seq 300); do
-    if [ -z "$(ls -A "$T/var/spool/queue" 2>/dev/null)" ]; then
+    if [ "$(undrained)" = 0 ]; then
       sleep 0.3
-      [ -z "$(ls -A "$T/var/spool/queue" 2>/dev/null)" ] && return 0
+      [ "$(undrained)" = 0 ] && return 0
     fi
     sleep 0.1
   done
-  fail "spool queue not drained: $(ls "$T/var/spool/queue" | wc -l) left"
+  fail "spool not drained: $(ls "$T/var/spool/queue" | wc -l) in queue/, $(ls "$T/var/spool/journal" | wc -l) journal segments"
 }
 
 message_count() { sql "select count(*) from messages where direction='in'"; }

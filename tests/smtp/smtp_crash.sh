@@ -58,7 +58,7 @@ SERVER_PID=
 wait "$CLIENT" || fail "python client failed"
 wait "$SOURCE" 2>/dev/null || true
 ls "$T/var/spool/queue" | wc -l > "$T/left"
-echo "after kill -9: $(cat "$T/left") entries in queue/, $(ls "$T/var/spool/tmp" | wc -l) in tmp/"
+echo "after kill -9: $(cat "$T/left") entries in queue/, $(ls "$T/var/spool/tmp" | wc -l) in tmp/, $(ls "$T/var/spool/journal" | wc -l) journal segments"
 start_server
 wait_drained
 sql "select message_id, count(*) from messages where direction='in' and message_id like 'crash-%' group by message_id" > "$T/stored"
