@@ -96,8 +96,8 @@ static void on_durable(gpointer data, GPtrArray *ids, GPtrArray *entries,
   TgServeWorker *w = data;
   for (guint i = 0; i < ids->len; i++)
     tg_serve_worker_notify(w, g_ptr_array_index(ids, i));
-  for (guint i = 0; i < entries->len; i++)
-    tg_serve_worker_take(w, g_ptr_array_index(entries, i), segment);
+  if (entries->len)
+    tg_serve_worker_take(w, entries, segment);
 }
 
 int tg_cmd_serve(int argc, char **argv) {

@@ -7,10 +7,17 @@
 #include "gateway/serve_worker.h"
 #include "gateway/log.h"
 #include "gateway/pipeline.h"
+#include "gateway/test_hooks.h"
 #include "tickets/search_index.h"
+
+#include <stdatomic.h>
 
 struct TgServeWorker {
   TgPipeline *pipe;
+  TgSpool *spool;      /* the commit thread's, for entries over the bound */
+  _Atomic gsize held;  /* bytes of journaled entries waiting in memory */
+  gsize memory_max;
+  gboolean over;       /* commit thread only: logged that the bound is hit */
   GAsyncQueue *queue; /* Item*, or &stop_marker */
   GThread *thread;
   GMutex lock;
@@ -25,11 +32,14 @@ typedef struct {
   char *id;
   TgSpoolEntry *entry;
   TgJournalSegment *segment; /* the entry's reference on its segment */
+  TgServeWorker *held_by;    /* whose memory bound the entry counts in */
 } Item;
 
 static int stop_marker;
 
 static void item_free(Item *it) {
+  if (it->entry && it->entry->raw)
+    atomic_fetch_sub(&it->held_by->held, g_bytes_get_size(it->entry->raw));
   g_free(it->id);
   tg_spool_entry_free(it->entry);
   g_free(it);
@@ -237,8 +247,15 @@ TgServeWorker *tg_serve_worker_new(const TgConfig *cfg, GError **error) {
   TgPipeline *p = tg_pipeline_open(cfg, error);
   if (!p)
     return NULL;
+  TgSpool *spool = tg_spool_open(cfg->spool_dir, error);
+  if (!spool) {
+    tg_pipeline_free(p);
+    return NULL;
+  }
   TgServeWorker *w = g_new0(TgServeWorker, 1);
   w->pipe = p;
+  w->spool = spool;
+  w->memory_max = tg_test_hooks_size("WORKER_MEMORY", TG_SERVE_WORKER_MEMORY_MAX);
   w->queue = g_async_queue_new();
   w->stranded = g_ptr_array_new();
   g_mutex_init(&w->lock);
@@ -250,12 +267,60 @@ void tg_serve_worker_notify(TgServeWorker *w, const char *id) {
   g_async_queue_push(w->queue, file_item(id));
 }
 
-void tg_serve_worker_take(TgServeWorker *w, TgSpoolEntry *entry,
+/* Over the memory bound: ENTRIES go to queue/ as files (one syncfs for
+ * all), the worker gets their ids, and the journal lets go of them.
+ * FALSE: they could not be written; the caller keeps them in memory. */
+static gboolean take_as_files(TgServeWorker *w, GPtrArray *entries,
+                              TgJournalSegment *segment) {
+  g_autoptr(GPtrArray) ids = g_ptr_array_new();
+  g_autoptr(GError) err = NULL;
+  for (guint i = 0; i < entries->len; i++) {
+    TgSpoolEntry *e = g_ptr_array_index(entries, i);
+    gboolean written;
+    if (!tg_spool_restore(w->spool, e, TG_SPOOL_COMMIT_DEFER, &written, NULL, &err))
+      break;
+    if (written)
+      g_ptr_array_add(ids, e->id);
+  }
+  if (err || !tg_spool_commit_batch(w->spool, ids, NULL, &err)) {
+    tg_warn("worker backlog: %u entries stay in memory: %s", entries->len, err->message);
+    return FALSE;
+  }
+  for (guint i = 0; i < entries->len; i++) {
+    TgSpoolEntry *e = g_ptr_array_index(entries, i);
+    g_async_queue_push(w->queue, file_item(e->id));
+    tg_journal_release(segment);
+    tg_spool_entry_free(e);
+  }
+  return TRUE;
+}
+
+void tg_serve_worker_take(TgServeWorker *w, GPtrArray *entries,
                           TgJournalSegment *segment) {
-  Item *it = g_new0(Item, 1);
-  it->entry = entry;
-  it->segment = segment;
-  g_async_queue_push(w->queue, it);
+  gsize bytes = 0;
+  for (guint i = 0; i < entries->len; i++)
+    bytes += g_bytes_get_size(((TgSpoolEntry *)g_ptr_array_index(entries, i))->raw);
+  gboolean over = atomic_load(&w->held) + bytes > w->memory_max;
+  if (over != w->over)
+    tg_info(over ? "worker backlog over %" G_GSIZE_FORMAT " bytes: new entries go to "
+                   "queue/ as files until it catches up"
+                 : "worker backlog under %" G_GSIZE_FORMAT " bytes again: new entries "
+                   "stay in memory",
+            w->memory_max);
+  w->over = over;
+  if (over && take_as_files(w, entries, segment)) {
+    g_ptr_array_set_size(entries, 0);
+    return;
+  }
+  atomic_fetch_add(&w->held, bytes);
+  for (guint i = 0; i < entries->len; i++) {
+    Item *it = g_new0(Item, 1);
+    it->entry = g_ptr_array_index(entries, i);
+    it->segment = segment;
+    it->held_by = w;
+    g_async_queue_push(w->queue, it);
+  }
+  g_ptr_array_set_size(entries, 0);
 }
 
 void tg_serve_worker_reload(TgServeWorker *w, const TgConfig *cfg) {
@@ -273,5 +338,6 @@ void tg_serve_worker_free(TgServeWorker *w) {
   g_ptr_array_unref(w->stranded);
   g_mutex_clear(&w->lock);
   tg_pipeline_free(w->pipe);
+  tg_spool_free(w->spool);
   g_free(w);
 }

@@ -30,6 +30,7 @@
 #include <glib.h>
 
 #define TG_SERVE_WORKER_BATCH 256
+#define TG_SERVE_WORKER_MEMORY_MAX (64u << 20)
 #define TG_SERVE_WORKER_RESCAN_S 2
 /* A batch that has begun waits up to GATHER_US for GATHER_MIN entries:
  * fewer, bigger transactions, each ending in a WAL fsync and rewriting
@@ -46,10 +47,15 @@ typedef struct TgServeWorker TgServeWorker;
 TgServeWorker *tg_serve_worker_new(const TgConfig *cfg, GError **error);
 /* ID is durable in queue/.  Thread-safe. */
 void tg_serve_worker_notify(TgServeWorker *w, const char *id);
-/* ENTRY (transfer full) is durable in the journal and holds one
- * reference on SEGMENT, which the worker releases once the entry is
- * ticketed, quarantined or written out to queue/.  Thread-safe. */
-void tg_serve_worker_take(TgServeWorker *w, TgSpoolEntry *entry,
+/* ENTRIES (TgSpoolEntry*, taken: the array is left empty) are durable in
+ * the journal and each holds one reference on SEGMENT, which the worker
+ * releases once the entry is ticketed, quarantined or written out to
+ * queue/.  While the entries waiting in memory pass
+ * TG_SERVE_WORKER_MEMORY_MAX bytes (the worker falls behind a flood),
+ * new ones are written out to queue/ at once, on the caller's thread:
+ * memory stays bounded, and the slower commit slows the senders down.
+ * Call from one thread at a time. */
+void tg_serve_worker_take(TgServeWorker *w, GPtrArray *entries,
                           TgJournalSegment *segment);
 /* Reopens the pipeline with CFG before the next batch.  Thread-safe. */
 void tg_serve_worker_reload(TgServeWorker *w, const TgConfig *cfg);

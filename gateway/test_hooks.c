@@ -15,3 +15,9 @@ void tg_test_hooks_pause(const char *step) {
   if (wanted && strcmp(wanted, step) == 0)
     raise(SIGKILL);
 }
+
+gsize tg_test_hooks_size(const char *name, gsize default_value) {
+  g_autofree char *var = g_strconcat("TICKETGATE_TEST_", name, NULL);
+  const char *v = g_getenv(var);
+  return v ? (gsize)g_ascii_strtoull(v, NULL, 10) : default_value;
+}

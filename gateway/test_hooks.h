@@ -18,7 +18,13 @@
 #ifndef TG_TEST_HOOKS_H
 #define TG_TEST_HOOKS_H
 
+#include <glib.h>
+
 /* Raises SIGKILL when $TICKETGATE_TEST_PAUSE equals STEP; else returns. */
 void tg_test_hooks_pause(const char *step);
+/* $TICKETGATE_TEST_<NAME> as a number of bytes, else DEFAULT_VALUE: a
+ * bound a test needs to reach without gigabytes of load (WORKER_MEMORY:
+ * serve_worker.h). */
+gsize tg_test_hooks_size(const char *name, gsize default_value);
 
 #endif
