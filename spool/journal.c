@@ -40,15 +40,6 @@ struct TgJournal {
   GPtrArray *segments;      /* every segment still open */
 };
 
-static gboolean errno_error(GError **error, const char *call, const char *path,
-                            int err) {
-  g_set_error(error, TG_SPOOL_ERROR,
-              err == ENOSPC || err == EDQUOT ? TG_SPOOL_ERROR_NO_SPACE
-                                             : TG_SPOOL_ERROR_TEMP,
-              "%s(%s) failed: %s", call, path, g_strerror(err));
-  return FALSE;
-}
-
 static void put_le32(guint8 *p, guint32 v) {
   for (int i = 0; i < 4; i++)
     p[i] = (guint8)(v >> (8 * i));
@@ -80,20 +71,10 @@ static void record_header(guint8 *h, guint64 nonce, const void *payload, gsize l
   put_le32(h + 16, record_crc(h, payload, len));
 }
 
-static gboolean fsync_dir(const char *dir, GError **error) {
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return errno_error(error, "open", dir, errno);
-  int rc = tg_spool_sys.fsync(fd);
-  int err = errno;
-  close(fd);
-  return rc == 0 || errno_error(error, "fsync", dir, err);
-}
-
 TgJournal *tg_journal_open(const char *spool_dir, GError **error) {
   g_autofree char *dir = g_build_filename(spool_dir, "journal", NULL);
   if (g_mkdir_with_parents(dir, 0700) != 0) {
-    errno_error(error, "mkdir", dir, errno);
+    tg_spool_errno_error(error, "mkdir", dir, errno);
     return NULL;
   }
   TgJournal *j = g_new0(TgJournal, 1);
@@ -133,12 +114,12 @@ static TgJournalSegment *segment_new(TgJournal *j, GError **error) {
   g_autofree char *path = g_build_filename(j->dir, name, NULL);
   int fd = tg_spool_sys.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    errno_error(error, "open", path, errno);
+    tg_spool_errno_error(error, "open", path, errno);
     return NULL;
   }
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0 || !fsync_dir(j->dir, error)) {
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0 || !tg_spool_fsync_dir(j->dir, error)) {
     if (error && !*error)
-      errno_error(error, "flock", path, errno);
+      tg_spool_errno_error(error, "flock", path, errno);
     unlink(path);
     close(fd);
     return NULL;
@@ -162,7 +143,7 @@ static gboolean write_iov(TgJournalSegment *seg, struct iovec *iov, guint count,
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0)
-      return errno_error(error, "pwritev", seg->path, n < 0 ? errno : EIO);
+      return tg_spool_errno_error(error, "pwritev", seg->path, n < 0 ? errno : EIO);
     off += n;
     /* Step past what was written, partial vectors included. */
     gsize done = (gsize)n;
@@ -215,7 +196,7 @@ gboolean tg_journal_append(TgJournal *j, TgSpoolEntry *const *entries, guint n,
   }
   gboolean ok = write_iov(seg, iov, count, (off_t)off, error);
   if (ok && tg_spool_sys.fdatasync(seg->fd) != 0)
-    ok = errno_error(error, "fdatasync", seg->path, errno);
+    ok = tg_spool_errno_error(error, "fdatasync", seg->path, errno);
 
   g_mutex_lock(&j->lock);
   if (ok) {
@@ -329,11 +310,11 @@ static gboolean recover_segment(TgSpool *spool, const char *path, guint *restore
                                 GError **error) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return errno == ENOENT || errno_error(error, "open", path, errno);
+    return errno == ENOENT || tg_spool_errno_error(error, "open", path, errno);
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     close(fd);
-    return err == EWOULDBLOCK || errno_error(error, "flock", path, err);
+    return err == EWOULDBLOCK || tg_spool_errno_error(error, "flock", path, err);
   }
   char *data = NULL;
   gsize size = 0;

@@ -45,8 +45,8 @@ struct TgSpoolWriter {
 
 G_DEFINE_QUARK(tg-spool-error-quark, tg_spool_error)
 
-static gboolean set_errno_error(GError **error, const char *call,
-                                const char *path, int err) {
+gboolean tg_spool_errno_error(GError **error, const char *call, const char *path,
+                              int err) {
   g_set_error(error, TG_SPOOL_ERROR,
               err == ENOSPC || err == EDQUOT ? TG_SPOOL_ERROR_NO_SPACE
                                              : TG_SPOOL_ERROR_TEMP,
@@ -56,7 +56,7 @@ static gboolean set_errno_error(GError **error, const char *call,
 
 static gboolean make_dir(const char *path, GError **error) {
   if (g_mkdir_with_parents(path, 0700) != 0)
-    return set_errno_error(error, "mkdir", path, errno);
+    return tg_spool_errno_error(error, "mkdir", path, errno);
   return TRUE;
 }
 
@@ -122,7 +122,7 @@ static gboolean write_all(int fd, const char *data, gsize len,
     if (n < 0) {
       if (errno == EINTR)
         continue;
-      return set_errno_error(error, "write", path, errno);
+      return tg_spool_errno_error(error, "write", path, errno);
     }
     data += n;
     len -= (gsize)n;
@@ -166,7 +166,7 @@ static gboolean check_space(TgSpool *s, GError **error) {
     return TRUE;
   struct statvfs vfs;
   if (statvfs(s->tmp_dir, &vfs) != 0)
-    return set_errno_error(error, "statvfs", s->tmp_dir, errno);
+    return tg_spool_errno_error(error, "statvfs", s->tmp_dir, errno);
   guint64 avail = (guint64)vfs.f_bavail * vfs.f_frsize;
   if (avail < s->min_free) {
     /* The pool's files hold space that new mail may need more. */
@@ -195,7 +195,7 @@ static gboolean writer_open_file(TgSpoolWriter *w, GError **error) {
   if (w->fd >= 0)
     return TRUE;
   w->failed = TRUE;
-  return set_errno_error(error, "open", w->tmp_path, errno);
+  return tg_spool_errno_error(error, "open", w->tmp_path, errno);
 }
 
 static TgSpoolWriter *writer_new(TgSpool *s, const char *sender,
@@ -224,7 +224,7 @@ static TgSpoolWriter *writer_new(TgSpool *s, const char *sender,
       break;
   }
   if (w->fd < 0 && !memory_max) {
-    set_errno_error(error, "open", w->tmp_path, errno);
+    tg_spool_errno_error(error, "open", w->tmp_path, errno);
     g_free(w->id);
     g_free(w->tmp_path);
     g_free(w);
@@ -337,15 +337,15 @@ TgSpoolEntry *tg_spool_writer_finish_memory(TgSpoolWriter *w, GError **error) {
   return e;
 }
 
-static gboolean fsync_dir(const char *dir, GError **error) {
+gboolean tg_spool_fsync_dir(const char *dir, GError **error) {
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
-    return set_errno_error(error, "open", dir, errno);
+    return tg_spool_errno_error(error, "open", dir, errno);
   int rc = tg_spool_sys.fsync(fd);
   int err = errno;
   close(fd);
   if (rc != 0)
-    return set_errno_error(error, "fsync", dir, err);
+    return tg_spool_errno_error(error, "fsync", dir, err);
   return TRUE;
 }
 
@@ -359,7 +359,7 @@ static gboolean rename_into_queue(TgSpool *s, const char *id, GError **error) {
     return FALSE;
   }
   if (tg_spool_sys.rename(from, to) != 0)
-    return set_errno_error(error, "rename", from, errno);
+    return tg_spool_errno_error(error, "rename", from, errno);
   return TRUE;
 }
 
@@ -379,31 +379,31 @@ gboolean tg_spool_writer_commit(TgSpoolWriter *w, TgSpoolCommitMode mode,
   /* A reused file is overwritten in place (no blocks freed and allocated
    * again); cut what is left of its previous entry before the fsync. */
   if (w->recycled && ftruncate(w->fd, (off_t)w->written) != 0) {
-    set_errno_error(error, "ftruncate", w->tmp_path, errno);
+    tg_spool_errno_error(error, "ftruncate", w->tmp_path, errno);
     goto fail;
   }
   /* A recycled file is locked since its claim (spool_recycle.h); this
    * does not wait on anyone. */
   if (lock_fd_r && flock(w->fd, LOCK_EX | LOCK_NB) != 0) {
-    set_errno_error(error, "flock", w->tmp_path, errno);
+    tg_spool_errno_error(error, "flock", w->tmp_path, errno);
     goto fail;
   }
   if (mode == TG_SPOOL_COMMIT_SYNC && tg_spool_sys.fsync(w->fd) != 0) {
-    set_errno_error(error, "fsync", w->tmp_path, errno);
+    tg_spool_errno_error(error, "fsync", w->tmp_path, errno);
     goto fail;
   }
   if (!lock_fd_r) {
     int fd = w->fd;
     w->fd = -1;
     if (tg_spool_sys.close(fd) != 0) {
-      set_errno_error(error, "close", w->tmp_path, errno);
+      tg_spool_errno_error(error, "close", w->tmp_path, errno);
       goto fail;
     }
   }
   if (mode != TG_SPOOL_COMMIT_DEFER) {
     if (!rename_into_queue(s, w->id, error))
       goto fail;
-    if (mode == TG_SPOOL_COMMIT_SYNC && !fsync_dir(s->queue_dir, error)) {
+    if (mode == TG_SPOOL_COMMIT_SYNC && !tg_spool_fsync_dir(s->queue_dir, error)) {
       /* Renamed but not provably durable: take it back so the caller's
        * temporary failure and our state agree. */
       g_autofree char *q = g_build_filename(s->queue_dir, w->id, NULL);
@@ -436,14 +436,14 @@ gboolean tg_spool_commit_batch(TgSpool *s, GPtrArray *ids, GPtrArray *failed_r,
   int fd = open(s->tmp_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     fail_all(ids, failed_r);
-    return set_errno_error(error, "open", s->tmp_dir, errno);
+    return tg_spool_errno_error(error, "open", s->tmp_dir, errno);
   }
   int rc = tg_spool_sys.syncfs(fd);
   int err = errno;
   close(fd);
   if (rc != 0) {
     fail_all(ids, failed_r);
-    return set_errno_error(error, "syncfs", s->tmp_dir, err);
+    return tg_spool_errno_error(error, "syncfs", s->tmp_dir, err);
   }
   /* One entry that does not move does not hold back the others: they
    * are in queue/ and will be ticketed, so they must be answered as
@@ -462,7 +462,7 @@ gboolean tg_spool_commit_batch(TgSpool *s, GPtrArray *ids, GPtrArray *failed_r,
         break; /* all or nothing is all the caller can tell apart */
     }
   }
-  if (!fsync_dir(s->queue_dir, first ? NULL : &first)) {
+  if (!tg_spool_fsync_dir(s->queue_dir, first ? NULL : &first)) {
     /* Nothing renamed is provably durable: every entry failed. */
     if (failed_r)
       g_ptr_array_set_size(failed_r, 0);
@@ -611,7 +611,7 @@ static TgSpoolEntry *read_fd(const char *id, const char *path, int fd,
                              GError **error) {
   struct stat st;
   if (fstat(fd, &st) != 0) {
-    set_errno_error(error, "fstat", path, errno);
+    tg_spool_errno_error(error, "fstat", path, errno);
     return NULL;
   }
   gsize size = (gsize)st.st_size;
@@ -624,7 +624,7 @@ static TgSpoolEntry *read_fd(const char *id, const char *path, int fd,
     if (n <= 0) {
       int err = n < 0 ? errno : EIO;
       g_free(data);
-      set_errno_error(error, "read", path, err);
+      tg_spool_errno_error(error, "read", path, err);
       return NULL;
     }
     got += (gsize)n;
@@ -665,7 +665,7 @@ TgSpoolEntry *tg_spool_read(TgSpool *s, TgSpoolArea area, const char *id,
       g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_NOT_FOUND,
                   "no spool entry %s", id);
     else
-      set_errno_error(error, "open", path, err);
+      tg_spool_errno_error(error, "open", path, err);
     return NULL;
   }
   if (lock && flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -675,7 +675,7 @@ TgSpoolEntry *tg_spool_read(TgSpool *s, TgSpoolArea area, const char *id,
       g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_LOCKED,
                   "spool entry %s is being processed elsewhere", id);
     else
-      set_errno_error(error, "flock", path, err);
+      tg_spool_errno_error(error, "flock", path, err);
     return NULL;
   }
   /* Locked, but another process may have retired it in between. */
@@ -766,17 +766,17 @@ gboolean tg_spool_restore(TgSpool *s, const TgSpoolEntry *e, TgSpoolCommitMode m
   unlink(tmp);
   int fd = tg_spool_sys.open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0)
-    return set_errno_error(error, "open", tmp, errno);
+    return tg_spool_errno_error(error, "open", tmp, errno);
   gsize len;
   const char *data = g_bytes_get_data(e->raw, &len);
   gboolean ok = write_all(fd, data, len, tmp, error);
   if (ok && lock_fd_r && flock(fd, LOCK_EX | LOCK_NB) != 0)
-    ok = set_errno_error(error, "flock", tmp, errno);
+    ok = tg_spool_errno_error(error, "flock", tmp, errno);
   if (ok && mode == TG_SPOOL_COMMIT_SYNC && tg_spool_sys.fsync(fd) != 0)
-    ok = set_errno_error(error, "fsync", tmp, errno);
+    ok = tg_spool_errno_error(error, "fsync", tmp, errno);
   if (ok && mode != TG_SPOOL_COMMIT_DEFER && !rename_into_queue(s, e->id, error))
     ok = FALSE;
-  if (ok && mode == TG_SPOOL_COMMIT_SYNC && !fsync_dir(s->queue_dir, error)) {
+  if (ok && mode == TG_SPOOL_COMMIT_SYNC && !tg_spool_fsync_dir(s->queue_dir, error)) {
     unlink(queued);
     ok = FALSE;
   }
@@ -801,7 +801,7 @@ gboolean tg_spool_retire(TgSpool *s, TgSpoolEntry *e, GError **error) {
   if (unlink(q) == 0)
     return TRUE;
   if (errno != ENOENT)
-    return set_errno_error(error, "unlink", q, errno);
+    return tg_spool_errno_error(error, "unlink", q, errno);
   g_autofree char *qq = g_build_filename(s->quarantine_dir, e->id, NULL);
   g_autofree char *reason = g_strconcat(qq, ".reason", NULL);
   if (unlink(qq) == 0)
@@ -829,7 +829,7 @@ gboolean tg_spool_quarantine(TgSpool *s, TgSpoolEntry *e, const char *code,
   if (fd >= 0 && fd != e->lock_fd)
     close(fd);
   if (rc != 0)
-    return set_errno_error(error, "fsync", from, err);
+    return tg_spool_errno_error(error, "fsync", from, err);
   /* Reason lines are one line: peer text never spans several. */
   for (char *c = line; c[0] && c[1]; c++)
     if (*c == '\n' || *c == '\r')
@@ -839,9 +839,9 @@ gboolean tg_spool_quarantine(TgSpool *s, TgSpoolEntry *e, const char *code,
   if (tg_spool_sys.rename(from, to) != 0) {
     err = errno;
     unlink(reason_path); /* a reason without its entry would stay forever */
-    return set_errno_error(error, "rename", from, err);
+    return tg_spool_errno_error(error, "rename", from, err);
   }
-  return fsync_dir(s->quarantine_dir, error) && fsync_dir(s->queue_dir, error);
+  return tg_spool_fsync_dir(s->quarantine_dir, error) && tg_spool_fsync_dir(s->queue_dir, error);
 }
 
 gboolean tg_spool_release(TgSpool *s, const char *id, GError **error) {
@@ -856,10 +856,10 @@ gboolean tg_spool_release(TgSpool *s, const char *id, GError **error) {
                   "no quarantined entry %s", id);
       return FALSE;
     }
-    return set_errno_error(error, "rename", from, errno);
+    return tg_spool_errno_error(error, "rename", from, errno);
   }
   unlink(reason);
-  return fsync_dir(s->queue_dir, error);
+  return tg_spool_fsync_dir(s->queue_dir, error);
 }
 
 char *tg_spool_quarantine_reason(TgSpool *s, const char *id) {

@@ -7,6 +7,7 @@
 #ifndef TG_SPOOL_SYS_H
 #define TG_SPOOL_SYS_H
 
+#include <glib.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -22,6 +23,13 @@ typedef struct {
 } TgSpoolSys;
 
 extern TgSpoolSys tg_spool_sys;
+
+/* Shared by the spool's files: a failed call as TG_SPOOL_ERROR
+ * (_NO_SPACE for ENOSPC and EDQUOT, else _TEMP) naming call, path and
+ * errno text; always FALSE.  And an fsync of directory DIR through the
+ * table, reported that way. */
+gboolean tg_spool_errno_error(GError **error, const char *call, const char *path, int err);
+gboolean tg_spool_fsync_dir(const char *dir, GError **error);
 void tg_spool_sys_reset(void);
 
 #endif

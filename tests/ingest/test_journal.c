@@ -185,6 +185,16 @@ static void test_release(Fixture *f, gconstpointer data) {
   g_assert_cmpuint(tg_journal_segment_count(f->dir), ==, 0);
 }
 
+/* The process dies: its journal goes without a release, then recovery
+ * runs as the next start would.  Returns how many entries came back. */
+static guint crash_and_recover(Fixture *f) {
+  tg_journal_free(f->journal);
+  f->journal = NULL;
+  guint restored = 0;
+  g_assert_true(tg_journal_recover(f->spool, &restored, NULL));
+  return restored;
+}
+
 /* Records nobody released (the process died) come back as files of
  * queue/ under their own ids, exactly once. */
 static void test_recover(Fixture *f, gconstpointer data) {
@@ -201,11 +211,7 @@ static void test_recover(Fixture *f, gconstpointer data) {
   g_assert_true(tg_journal_recover(f->spool, &restored, NULL));
   g_assert_cmpuint(restored, ==, 0);
   g_assert_cmpuint(files_in(f, "queue"), ==, 0);
-  tg_journal_free(f->journal); /* the crash: the segment stays */
-  f->journal = NULL;
-  g_assert_cmpuint(tg_journal_segment_count(f->dir), ==, 1);
-  g_assert_true(tg_journal_recover(f->spool, &restored, NULL));
-  g_assert_cmpuint(restored, ==, 5);
+  g_assert_cmpuint(crash_and_recover(f), ==, 5);
   g_assert_cmpuint(tg_journal_segment_count(f->dir), ==, 0);
   for (guint i = 0; i < kept->len; i++) {
     TgSpoolEntry *want = g_ptr_array_index(kept, i);
@@ -216,7 +222,6 @@ static void test_recover(Fixture *f, gconstpointer data) {
   g_assert_true(tg_journal_recover(f->spool, &restored, NULL));
   g_assert_cmpuint(restored, ==, 0);
   g_assert_cmpuint(files_in(f, "queue"), ==, 5);
-  f->journal = tg_journal_open(f->dir, NULL);
 }
 
 static char *only_segment_path(Fixture *f) {
@@ -253,7 +258,7 @@ static void test_recover_torn(Fixture *f, gconstpointer data) {
     g_autofree char *all = NULL;
     gsize after;
     g_assert_true(g_file_get_contents(path, &all, &after, NULL));
-    tg_journal_free(f->journal);
+    tg_journal_free(f->journal); /* the crash */
     f->journal = NULL;
     /* Rewrite the segment: the good record, then the damaged one. */
     g_autofree char *damaged = g_memdup2(all, after);
@@ -330,18 +335,13 @@ static void test_append_fails(Fixture *f, gconstpointer data) {
   append(f, &third, 1);
   g_assert_cmpuint(tg_journal_segment_count(f->dir), ==, 2);
 
-  tg_journal_free(f->journal);
-  f->journal = NULL;
-  guint restored = 0;
-  g_assert_true(tg_journal_recover(f->spool, &restored, NULL));
-  g_assert_cmpuint(restored, ==, 2);
+  g_assert_cmpuint(crash_and_recover(f), ==, 2);
   g_autoptr(TgSpoolEntry) got1 = tg_spool_read(f->spool, TG_SPOOL_QUEUE, first->id, FALSE, NULL);
   g_assert_nonnull(got1);
   g_autoptr(TgSpoolEntry) got3 = tg_spool_read(f->spool, TG_SPOOL_QUEUE, third->id, FALSE, NULL);
   g_assert_nonnull(got3);
   g_autoptr(TgSpoolEntry) none = tg_spool_read(f->spool, TG_SPOOL_QUEUE, second->id, FALSE, NULL);
   g_assert_null(none);
-  f->journal = tg_journal_open(f->dir, NULL);
 }
 
 static ssize_t short_pwritev(int fd, const struct iovec *iov, int n, off_t off) {
@@ -358,15 +358,10 @@ static void test_short_writes(Fixture *f, gconstpointer data) {
   tg_spool_sys.pwritev = short_pwritev;
   append(f, both, 2);
   tg_spool_sys_reset();
-  tg_journal_free(f->journal);
-  f->journal = NULL;
-  guint restored = 0;
-  g_assert_true(tg_journal_recover(f->spool, &restored, NULL));
-  g_assert_cmpuint(restored, ==, 2);
+  g_assert_cmpuint(crash_and_recover(f), ==, 2);
   g_autoptr(TgSpoolEntry) got = tg_spool_read(f->spool, TG_SPOOL_QUEUE, b->id, FALSE, NULL);
   g_assert_nonnull(got);
   assert_same_entry(b, got);
-  f->journal = tg_journal_open(f->dir, NULL);
 }
 
 int main(int argc, char **argv) {
