@@ -18,6 +18,7 @@
  */
 #include "gateway/cli.h"
 #include "gateway/net_module.h"
+#include "gateway/pipeline.h"
 #include "gateway/log.h"
 #include "gateway/sender.h"
 
@@ -138,19 +139,10 @@ int tg_cmd_serve(int argc, char **argv) {
       rc = EX_TEMPFAIL;
       goto out;
     }
-    guint purged = tg_spool_recover(spool);
-    if (purged)
-      tg_info("purged %u unfinished spool writes", purged);
     /* What the journal of a run that died holds goes to queue/ first,
-     * where the worker's first pass finds it. */
-    guint restored = 0;
-    if (!tg_journal_recover(spool, &restored, &err)) {
-      tg_err("serve: spool journal not recovered: %s", err->message);
-      rc = EX_TEMPFAIL;
-      goto out;
-    }
-    if (restored)
-      tg_info("recovered %u spool entries from the journal", restored);
+     * where the worker's first pass finds it.  A segment that cannot be
+     * brought over now stays for the next start or `spool retry`. */
+    tg_pipeline_recover_spool(spool);
     if (!(journal = tg_journal_open(cfg->spool_dir, &err))) {
       tg_err("serve: %s", err->message);
       rc = EX_TEMPFAIL;

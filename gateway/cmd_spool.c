@@ -67,15 +67,8 @@ static int spool_retry(TgPipeline *pipe, char **ids) {
   TgSpool *spool = tg_pipeline_spool(pipe);
   guint failed = 0;
   if (!ids || !ids[0]) {
-    tg_spool_recover(spool);
-    g_autoptr(GError) jerr = NULL;
-    guint restored = 0;
-    if (!tg_journal_recover(spool, &restored, &jerr)) {
-      fprintf(stderr, "ticketgate: spool journal: %s\n", jerr->message);
+    if (!tg_pipeline_recover_spool(spool))
       failed++;
-    }
-    if (restored)
-      tg_info("recovered %u spool entries from the journal", restored);
     guint left = 0;
     guint done = tg_pipeline_drain(pipe, &left);
     failed += left;

@@ -14,6 +14,7 @@
 #include "gateway/escalate_config.h"
 
 #include "gateway/safety.h"
+#include "spool/journal.h"
 #include "gateway/test_hooks.h"
 
 #include <errno.h>
@@ -438,6 +439,25 @@ gboolean tg_pipeline_process_id(TgPipeline *p, const char *id, TgPipeResult *r,
     return FALSE;
   }
   return tg_pipeline_process(p, e, r, error);
+}
+
+gboolean tg_pipeline_recover_spool(TgSpool *spool) {
+  guint purged = tg_spool_recover(spool);
+  if (purged)
+    tg_info("purged %u unfinished spool writes", purged);
+  TgJournalRecovery r;
+  g_autoptr(GError) err = NULL;
+  gboolean ok = tg_journal_recover(spool, &r, &err);
+  if (r.restored)
+    tg_info("recovered %u spool entries from the journal", r.restored);
+  if (r.dropped_bytes)
+    tg_info("spool journal: %" G_GUINT64_FORMAT " bytes after the last whole record "
+            "were dropped (an append cut short by the crash: never acknowledged)",
+            r.dropped_bytes);
+  if (!ok)
+    tg_err("spool journal: %u segment(s) not recovered, kept for the next attempt: %s",
+           r.failed, err->message);
+  return ok;
 }
 
 guint tg_pipeline_drain(TgPipeline *p, guint *failed_r) {

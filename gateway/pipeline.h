@@ -88,6 +88,13 @@ TgRuleset *tg_pipeline_ruleset(TgPipeline *p);
 TgRuleset *tg_pipeline_load_rules(const TgConfig *cfg, GPtrArray **diags_r,
                                   GError **error);
 
+/* Start-of-day recovery of the spool for `serve` and `spool retry`:
+ * purges tmp/ leftovers and writes what the journal of a run that died
+ * still holds out to queue/ (journal.h), logging what it did.  FALSE
+ * when a journal segment could not be brought over (logged; it stays
+ * for the next attempt). */
+gboolean tg_pipeline_recover_spool(TgSpool *spool);
+
 /* Processes every queued entry, oldest first.  Returns how many were
  * handled; *FAILED_R counts temporary failures left in the queue. */
 guint tg_pipeline_drain(TgPipeline *p, guint *failed_r);

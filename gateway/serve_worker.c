@@ -49,18 +49,11 @@ static void item_free(Item *it) {
  * of their own, where the rescan retries them like any other.  FALSE:
  * not even that; they stay in memory (and in the journal). */
 static gboolean write_out(TgServeWorker *w, GPtrArray *items) {
-  TgSpool *spool = tg_pipeline_spool(w->pipe);
-  g_autoptr(GPtrArray) ids = g_ptr_array_new();
+  g_autofree TgSpoolEntry **entries = g_new(TgSpoolEntry *, items->len);
+  for (guint i = 0; i < items->len; i++)
+    entries[i] = ((Item *)g_ptr_array_index(items, i))->entry;
   g_autoptr(GError) err = NULL;
-  for (guint i = 0; i < items->len; i++) {
-    Item *it = g_ptr_array_index(items, i);
-    gboolean written;
-    if (!tg_spool_restore(spool, it->entry, TG_SPOOL_COMMIT_DEFER, &written, NULL, &err))
-      break;
-    if (written)
-      g_ptr_array_add(ids, it->entry->id);
-  }
-  if (!err && tg_spool_commit_batch(spool, ids, NULL, &err))
+  if (tg_spool_restore_all(tg_pipeline_spool(w->pipe), entries, items->len, &err))
     return TRUE;
   tg_warn("%u journaled entries kept in memory for a retry: %s", items->len, err->message);
   return FALSE;
@@ -68,6 +61,7 @@ static gboolean write_out(TgServeWorker *w, GPtrArray *items) {
 
 /* Processes ITEMS (taken) as one batch: one SQLite transaction. */
 static void process_items(TgServeWorker *w, GPtrArray *items) {
+  tg_test_hooks_hold("worker");
   TgSpool *spool = tg_pipeline_spool(w->pipe);
   g_autoptr(GPtrArray) read =
       g_ptr_array_new_with_free_func((GDestroyNotify)tg_spool_entry_free);
@@ -272,17 +266,8 @@ void tg_serve_worker_notify(TgServeWorker *w, const char *id) {
  * FALSE: they could not be written; the caller keeps them in memory. */
 static gboolean take_as_files(TgServeWorker *w, GPtrArray *entries,
                               TgJournalSegment *segment) {
-  g_autoptr(GPtrArray) ids = g_ptr_array_new();
   g_autoptr(GError) err = NULL;
-  for (guint i = 0; i < entries->len; i++) {
-    TgSpoolEntry *e = g_ptr_array_index(entries, i);
-    gboolean written;
-    if (!tg_spool_restore(w->spool, e, TG_SPOOL_COMMIT_DEFER, &written, NULL, &err))
-      break;
-    if (written)
-      g_ptr_array_add(ids, e->id);
-  }
-  if (err || !tg_spool_commit_batch(w->spool, ids, NULL, &err)) {
+  if (!tg_spool_restore_all(w->spool, (TgSpoolEntry **)entries->pdata, entries->len, &err)) {
     tg_warn("worker backlog: %u entries stay in memory: %s", entries->len, err->message);
     return FALSE;
   }

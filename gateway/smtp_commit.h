@@ -41,7 +41,7 @@
 
 #include <glib.h>
 
-#define TG_SMTP_COMMIT_WINDOW_US 500
+#define TG_SMTP_COMMIT_WINDOW_US 0
 #define TG_SMTP_COMMIT_MAX_BATCH 512
 
 typedef struct TgSmtpCommit TgSmtpCommit;

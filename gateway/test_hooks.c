@@ -21,3 +21,10 @@ gsize tg_test_hooks_size(const char *name, gsize default_value) {
   const char *v = g_getenv(var);
   return v ? (gsize)g_ascii_strtoull(v, NULL, 10) : default_value;
 }
+
+void tg_test_hooks_hold(const char *step) {
+  const char *wanted = g_getenv("TICKETGATE_TEST_HOLD");
+  if (wanted && strcmp(wanted, step) == 0)
+    for (;;)
+      g_usleep(G_USEC_PER_SEC);
+}

@@ -22,6 +22,10 @@
 
 /* Raises SIGKILL when $TICKETGATE_TEST_PAUSE equals STEP; else returns. */
 void tg_test_hooks_pause(const char *step);
+/* Blocks the calling thread for good when $TICKETGATE_TEST_HOLD equals
+ * STEP ("worker": serve's worker before its first batch), so a test can
+ * look at, and kill, a daemon whose accepted mail is not ticketed yet. */
+void tg_test_hooks_hold(const char *step);
 /* $TICKETGATE_TEST_<NAME> as a number of bytes, else DEFAULT_VALUE: a
  * bound a test needs to reach without gigabytes of load (WORKER_MEMORY:
  * serve_worker.h). */

@@ -73,8 +73,10 @@ static void record_header(guint8 *h, guint64 nonce, const void *payload, gsize l
 
 TgJournal *tg_journal_open(const char *spool_dir, GError **error) {
   g_autofree char *dir = g_build_filename(spool_dir, "journal", NULL);
-  if (g_mkdir_with_parents(dir, 0700) != 0) {
-    tg_spool_errno_error(error, "mkdir", dir, errno);
+  /* The directory itself must survive a power loss with what it holds. */
+  if (g_mkdir_with_parents(dir, 0700) != 0 || !tg_spool_fsync_dir(spool_dir, error)) {
+    if (error && !*error)
+      tg_spool_errno_error(error, "mkdir", dir, errno);
     return NULL;
   }
   TgJournal *j = g_new0(TgJournal, 1);
@@ -109,30 +111,47 @@ static void segment_maybe_retire(TgJournalSegment *seg) {
 /* Under the lock.  Durable before any record in it is acknowledged: the
  * directory entry is synced here, the file's bytes by each append. */
 static TgJournalSegment *segment_new(TgJournal *j, GError **error) {
-  g_autofree char *id = tg_spool_new_id();
-  g_autofree char *name = g_strconcat(id, ".jnl", NULL);
-  g_autofree char *path = g_build_filename(j->dir, name, NULL);
-  int fd = tg_spool_sys.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    tg_spool_errno_error(error, "open", path, errno);
-    return NULL;
-  }
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0 || !tg_spool_fsync_dir(j->dir, error)) {
-    if (error && !*error)
+  for (int attempt = 0; attempt < 3; attempt++) {
+    g_autofree char *id = tg_spool_new_id();
+    g_autofree char *name = g_strconcat(id, ".jnl", NULL);
+    g_autofree char *path = g_build_filename(j->dir, name, NULL);
+    int fd = tg_spool_sys.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      tg_spool_errno_error(error, "open", path, errno);
+      return NULL;
+    }
+    struct stat st;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0 || fstat(fd, &st) != 0) {
       tg_spool_errno_error(error, "flock", path, errno);
-    unlink(path);
-    close(fd);
-    return NULL;
+      unlink(path);
+      close(fd);
+      return NULL;
+    }
+    /* A recovery (`spool retry`) between our create and our lock found
+     * it empty, unused, and deleted it: appends would go to a file with
+     * no name.  Take another. */
+    if (st.st_nlink == 0) {
+      close(fd);
+      continue;
+    }
+    if (!tg_spool_fsync_dir(j->dir, error)) {
+      unlink(path);
+      close(fd);
+      return NULL;
+    }
+    TgJournalSegment *seg = g_new0(TgJournalSegment, 1);
+    seg->journal = j;
+    seg->path = g_steal_pointer(&path);
+    seg->fd = fd;
+    seg->nonce = (guint64)g_random_int() << 32 | g_random_int();
+    if (seg->nonce == 0)
+      seg->nonce = 1;
+    g_ptr_array_add(j->segments, seg);
+    return seg;
   }
-  TgJournalSegment *seg = g_new0(TgJournalSegment, 1);
-  seg->journal = j;
-  seg->path = g_steal_pointer(&path);
-  seg->fd = fd;
-  seg->nonce = (guint64)g_random_int() << 32 | g_random_int();
-  if (seg->nonce == 0)
-    seg->nonce = 1;
-  g_ptr_array_add(j->segments, seg);
-  return seg;
+  g_set_error(error, TG_SPOOL_ERROR, TG_SPOOL_ERROR_TEMP,
+              "journal segments in %s keep disappearing before they are locked", j->dir);
+  return NULL;
 }
 
 static gboolean write_iov(TgJournalSegment *seg, struct iovec *iov, guint count,
@@ -164,6 +183,8 @@ gboolean tg_journal_append(TgJournal *j, TgSpoolEntry *const *entries, guint n,
                            TgJournalSegment **segment_r, GError **error) {
   *segment_r = NULL;
   g_return_val_if_fail(n > 0, FALSE);
+  for (guint i = 0; i < n; i++)
+    g_return_val_if_fail(g_bytes_get_size(entries[i]->raw) <= G_MAXUINT32, FALSE);
   g_mutex_lock(&j->lock);
   TgJournalSegment *seg = j->active;
   if (!seg && (seg = segment_new(j, error)))
@@ -212,8 +233,10 @@ gboolean tg_journal_append(TgJournal *j, TgSpoolEntry *const *entries, guint n,
      * does not ticket it behind its sender's back (the sender retries).
      * After a failed fdatasync the page cache cannot be trusted: no more
      * appends to this file either way. */
-    int cut = ftruncate(seg->fd, (off_t)off);
-    (void)cut; /* if even that fails, the tail fails its CRC check */
+    if (ftruncate(seg->fd, (off_t)off) != 0 || fsync(seg->fd) != 0)
+      g_prefix_error(error, "and %s could not be cut back to %" G_GUINT64_FORMAT
+                            " bytes (%s): a recovery may ticket what was refused; ",
+                     seg->path, off, g_strerror(errno));
     seg->refs -= n;
     seg->closed = TRUE;
     if (j->active == seg)
@@ -279,11 +302,13 @@ guint tg_journal_segment_count(const char *spool_dir) {
 }
 
 /* The entries of one segment's bytes, up to the first record that does
- * not check out.  (transfer full) GPtrArray of TgSpoolEntry*. */
-static GPtrArray *segment_entries(GBytes *content) {
+ * not check out; *USED_R: how many bytes they took.  (transfer full)
+ * GPtrArray of TgSpoolEntry*. */
+static GPtrArray *segment_entries(GBytes *content, gsize *used_r) {
   GPtrArray *entries = g_ptr_array_new_with_free_func((GDestroyNotify)tg_spool_entry_free);
   gsize size;
   const guint8 *data = g_bytes_get_data(content, &size);
+  *used_r = 0;
   if (size < FILE_HEADER || memcmp(data, FILE_MAGIC, FILE_MAGIC_LEN) != 0)
     return entries; /* the first append never completed */
   guint64 nonce = get_le64(data + FILE_MAGIC_LEN);
@@ -302,19 +327,25 @@ static GPtrArray *segment_entries(GBytes *content) {
     g_ptr_array_add(entries, e);
     off += RECORD_HEADER + len;
   }
+  *used_r = off;
   return entries;
 }
 
 /* One segment into queue/.  FALSE: it stays for the next attempt. */
-static gboolean recover_segment(TgSpool *spool, const char *path, guint *restored,
+static gboolean recover_segment(TgSpool *spool, const char *path, TgJournalRecovery *r,
                                 GError **error) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return errno == ENOENT || tg_spool_errno_error(error, "open", path, errno);
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  struct stat st;
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0 || fstat(fd, &st) != 0) {
     int err = errno;
     close(fd);
     return err == EWOULDBLOCK || tg_spool_errno_error(error, "flock", path, err);
+  }
+  if (st.st_nlink == 0) { /* another recovery was first */
+    close(fd);
+    return TRUE;
   }
   char *data = NULL;
   gsize size = 0;
@@ -323,36 +354,31 @@ static gboolean recover_segment(TgSpool *spool, const char *path, guint *restore
     return FALSE;
   }
   g_autoptr(GBytes) content = g_bytes_new_take(data, size);
-  g_autoptr(GPtrArray) entries = segment_entries(content);
-  g_autoptr(GPtrArray) ids = g_ptr_array_new();
-  gboolean ok = TRUE;
-  for (guint i = 0; ok && i < entries->len; i++) {
-    TgSpoolEntry *e = g_ptr_array_index(entries, i);
-    gboolean written = FALSE;
-    ok = tg_spool_restore(spool, e, TG_SPOOL_COMMIT_DEFER, &written, NULL, error);
-    if (ok && written)
-      g_ptr_array_add(ids, e->id);
-  }
-  if (ok)
-    ok = tg_spool_commit_batch(spool, ids, NULL, error);
+  gsize used;
+  g_autoptr(GPtrArray) entries = segment_entries(content, &used);
+  gboolean ok = tg_spool_restore_all(spool, (TgSpoolEntry **)entries->pdata, entries->len, error);
   if (ok) {
-    *restored += ids->len;
+    r->restored += entries->len;
+    r->dropped_bytes += size - used;
     unlink(path);
   }
   close(fd);
   return ok;
 }
 
-gboolean tg_journal_recover(TgSpool *spool, guint *restored_r, GError **error) {
+gboolean tg_journal_recover(TgSpool *spool, TgJournalRecovery *r, GError **error) {
+  memset(r, 0, sizeof *r);
   g_autofree char *dir = g_build_filename(tg_spool_dir(spool), "journal", NULL);
   g_autoptr(GPtrArray) names = segment_names(dir);
-  guint restored = 0;
   gboolean ok = TRUE;
-  for (guint i = 0; ok && i < names->len; i++) {
+  for (guint i = 0; i < names->len; i++) {
     g_autofree char *path = g_build_filename(dir, (char *)g_ptr_array_index(names, i), NULL);
-    ok = recover_segment(spool, path, &restored, error);
+    /* One segment that cannot be brought over does not hold back the
+     * others; the first error is reported. */
+    if (!recover_segment(spool, path, r, ok ? error : NULL)) {
+      ok = FALSE;
+      r->failed++;
+    }
   }
-  if (restored_r)
-    *restored_r = restored;
   return ok;
 }

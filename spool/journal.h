@@ -72,12 +72,19 @@ void tg_journal_release(TgJournalSegment *segment);
 /* Segments in the journal directory (for tests and the operator). */
 guint tg_journal_segment_count(const char *spool_dir);
 
+typedef struct {
+  guint restored;        /* entries written out to queue/ */
+  guint64 dropped_bytes; /* bytes past the last good record: the append a
+                            crash cut short (never acknowledged), or damage */
+  guint failed;          /* segments left for the next attempt */
+} TgJournalRecovery;
+
 /* Writes every record of every segment that no live process holds into
- * SPOOL's queue/ (tg_spool_restore(), then one tg_spool_commit_batch()),
- * then deletes the segment.  Returns FALSE when a segment could not be
- * brought over; it stays for the next attempt.  *RESTORED_R (may be NULL)
- * counts the entries written. */
-gboolean tg_journal_recover(TgSpool *spool, guint *restored_r, GError **error);
+ * SPOOL's queue/ (tg_spool_restore_all()), then deletes the segment.
+ * Returns FALSE when a segment could not be brought over (it stays for
+ * the next attempt; the others are still tried).  R (zeroed first) says
+ * what was done. */
+gboolean tg_journal_recover(TgSpool *spool, TgJournalRecovery *r, GError **error);
 
 G_END_DECLS
 #endif

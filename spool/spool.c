@@ -521,6 +521,27 @@ guint tg_spool_depth(TgSpool *s, gint64 *oldest_r) {
   return ids->len;
 }
 
+gboolean tg_spool_restore_all(TgSpool *s, TgSpoolEntry *const *entries, guint n,
+                              GError **error) {
+  g_autoptr(GPtrArray) ids = g_ptr_array_new();
+  gboolean ok = TRUE;
+  for (guint i = 0; ok && i < n; i++) {
+    gboolean written;
+    ok = tg_spool_restore(s, entries[i], TG_SPOOL_COMMIT_DEFER, &written, NULL, error);
+    if (ok && written)
+      g_ptr_array_add(ids, entries[i]->id);
+  }
+  if (ok && tg_spool_commit_batch(s, ids, NULL, error))
+    return TRUE;
+  /* Not all durable: the caller keeps its copies; leave no tmp/ files
+   * behind (a full disk is when their space matters most). */
+  for (guint i = 0; i < ids->len; i++) {
+    g_autofree char *tmp = g_build_filename(s->tmp_dir, (char *)g_ptr_array_index(ids, i), NULL);
+    unlink(tmp);
+  }
+  return FALSE;
+}
+
 /* Parses the record stream.  Borrows CONTENT into the entry. */
 static gboolean parse_entry(TgSpoolEntry *e, GBytes *content, const char *path,
                             GError **error) {
@@ -759,8 +780,12 @@ gboolean tg_spool_restore(TgSpool *s, const TgSpoolEntry *e, TgSpoolCommitMode m
     return FALSE;
   g_autofree char *queued = g_build_filename(s->queue_dir, e->id, NULL);
   g_autofree char *quarantined = g_build_filename(s->quarantine_dir, e->id, NULL);
-  if (g_file_test(queued, G_FILE_TEST_EXISTS) || g_file_test(quarantined, G_FILE_TEST_EXISTS))
-    return TRUE;
+  /* There already, from a write-out whose directory fsync may have failed
+   * before a crash: the caller is about to let go of its own copy. */
+  if (g_file_test(queued, G_FILE_TEST_EXISTS))
+    return tg_spool_fsync_dir(s->queue_dir, error);
+  if (g_file_test(quarantined, G_FILE_TEST_EXISTS))
+    return tg_spool_fsync_dir(s->quarantine_dir, error);
   g_autofree char *tmp = g_build_filename(s->tmp_dir, e->id, NULL);
   /* A tmp/ file of this id is a restore that died half way. */
   unlink(tmp);

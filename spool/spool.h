@@ -185,10 +185,17 @@ TgSpoolEntry *tg_spool_entry_from_raw(GBytes *raw, GError **error);
  * that its replay stays a no-op: MODE as for tg_spool_writer_commit()
  * (DEFER: the caller's tg_spool_commit_batch() makes it durable).
  * *WRITTEN_R is FALSE when queue/ or quarantine/ holds the entry already
- * (nothing to do).  LOCK_FD_R (may be NULL): as for the writer.  */
+ * (nothing to do but make sure that directory entry is on disk).
+ * LOCK_FD_R (may be NULL): as for the writer.  */
 gboolean tg_spool_restore(TgSpool *spool, const TgSpoolEntry *e,
                           TgSpoolCommitMode mode, gboolean *written_r,
                           int *lock_fd_r, GError **error);
+/* tg_spool_restore() of N entries, then one tg_spool_commit_batch():
+ * TRUE when every one is durable in queue/ (or quarantine/).  On FALSE
+ * the caller must keep its copies; the tmp/ files of this call are gone
+ * (one renamed already may stay in queue/: the same id, ticketed once). */
+gboolean tg_spool_restore_all(TgSpool *spool, TgSpoolEntry *const *entries, guint n,
+                              GError **error);
 
 /* Removes a processed entry from queue/ (or quarantine/) and releases its
  * lock.  Idempotent. */
