@@ -169,14 +169,8 @@ static gpointer flush_thread(gpointer data) {
     g_autoptr(GPtrArray) batch =
         g_ptr_array_new_with_free_func((GDestroyNotify)request_free);
     g_ptr_array_add(batch, first);
-    gint64 deadline = g_get_monotonic_time() + TG_SMTP_COMMIT_WINDOW_US;
-    while (batch->len < TG_SMTP_COMMIT_MAX_BATCH) {
-      gpointer next = g_async_queue_try_pop(c->queue);
-      if (!next) {
-        gint64 left = deadline - g_get_monotonic_time();
-        if (left <= 0 || !(next = g_async_queue_timeout_pop(c->queue, (guint64)left)))
-          break;
-      }
+    gpointer next;
+    while (batch->len < TG_SMTP_COMMIT_MAX_BATCH && (next = g_async_queue_try_pop(c->queue))) {
       if (next == &stop_marker) {
         stop = TRUE;
         break;

@@ -5,13 +5,16 @@
  * in memory (tg_smtp_commit_submit_entry: the entry with RAW set, the
  * usual case) or, when it outgrew memory, as a file closed in tmp/ with
  * TG_SPOOL_COMMIT_DEFER (tg_smtp_commit_submit).  The flush thread takes
- * every submission that is waiting, waits up to TG_SMTP_COMMIT_WINDOW_US
- * for more (at most TG_SMTP_COMMIT_MAX_BATCH), and makes the whole batch
+ * every submission that is waiting (at most TG_SMTP_COMMIT_MAX_BATCH)
+ * and makes the whole batch
  * durable at once: the entries in memory with one tg_journal_append()
  * (one write, one fdatasync), the files with one tg_spool_commit_batch()
  * (one syncfs(), the renames into queue/, one fsync of queue/).  While
  * that runs, new submissions queue up for the next batch, so under load
- * the batch grows by itself.
+ * the batch grows by itself.  It does not wait for more: an fdatasync
+ * here takes ~0.25 ms, and a window of 0.5 ms to gather submissions
+ * (before the journal, a batch's syncfs cost far more) was most of the
+ * time to a 250: p50 0.9 -> 0.3 ms at 1,000 msg/s.
  *
  * Only then is each submitter's DONE callback run, on the GMainContext
  * given to tg_smtp_commit_new(), with TG_SMTP_OK (answer 250) or the
@@ -41,7 +44,6 @@
 
 #include <glib.h>
 
-#define TG_SMTP_COMMIT_WINDOW_US 0
 #define TG_SMTP_COMMIT_MAX_BATCH 512
 
 typedef struct TgSmtpCommit TgSmtpCommit;
