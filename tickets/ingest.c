@@ -178,10 +178,15 @@ static char *addresses_json(GPtrArray *list) {
 }
 
 static char *headers_text(const TgMail *m) {
-  GString *s = g_string_new(NULL);
+  /* Appends, not a printf per header: its format parsing was 4% of the
+   * store thread. */
+  GString *s = g_string_sized_new(512);
   for (guint i = 0; i < m->headers->len; i++) {
     TgHeader *h = g_ptr_array_index(m->headers, i);
-    g_string_append_printf(s, "%s: %s\n", h->name, h->value);
+    g_string_append(s, h->name);
+    g_string_append_len(s, ": ", 2);
+    g_string_append(s, h->value);
+    g_string_append_c(s, '\n');
   }
   return g_string_free(s, FALSE);
 }
