@@ -95,8 +95,13 @@ static void add_addresses(GPtrArray *into, InternetAddressList *list,
     const char *name = internet_address_get_name(ia);
     g_autofree char *lower = NULL;
     if (addr) {
-      /* Local parts are case-sensitive in theory, never in practice. */
-      lower = g_utf8_strdown(addr, -1);
+      /* Local parts are case-sensitive in theory, never in practice.
+       * g_utf8_strdown() asks for the locale on every call; on ASCII it
+       * only differs from g_ascii_strdown() on 'I' (dotless in Turkish). */
+      gboolean ascii = TRUE;
+      for (const char *c = addr; *c && ascii; c++)
+        ascii = (guchar)*c < 0x80 && *c != 'I';
+      lower = ascii ? g_ascii_strdown(addr, -1) : g_utf8_strdown(addr, -1);
     }
     g_ptr_array_add(into, tg_address_new(name, lower ? lower : ""));
   }
