@@ -327,9 +327,15 @@ static CharsetKind classify(const char *lower) {
   return CS_OTHER;
 }
 
+static char *decode_invalid_utf8(const char *data, gsize len, guint *replaced);
+
 static char *decode_utf8(const char *data, gsize len, guint *replaced) {
   if (utf8_valid(data, len))
     return g_strndup(data, len);
+  return decode_invalid_utf8(data, len, replaced);
+}
+
+static char *decode_invalid_utf8(const char *data, gsize len, guint *replaced) {
   /* Count what make_valid will replace, so the caller can warn. */
   const char *p = data, *end = data + len, *bad;
   while (p < end && !g_utf8_validate_len(p, (gsize)(end - p), &bad)) {
@@ -363,11 +369,16 @@ char *tg_charset_decode(const char *label, const char *data, gsize len,
   CharsetKind kind = classify(lower ? lower : "");
   if (kind != CS_JIS && has_jis_escape(data, len))
     kind = CS_JIS; /* missing or wrong label on ISO-2022-JP text */
+  /* Whether DATA is valid UTF-8, once known: it settles most bodies, and
+   * a second scan of 4 KB is not free. */
+  int valid = -1;
   if (kind == CS_LATIN && all_ascii(data, len))
-    kind = CS_UTF8;
-  if (kind == CS_LATIN && utf8_valid(data, len))
+    kind = CS_UTF8; /* not "valid": GLib calls NUL invalid */
+  if (kind == CS_LATIN && (valid = utf8_valid(data, len)))
     kind = CS_UTF8; /* 8-bit UTF-8 mislabelled as ASCII or Latin-1 */
-  if (kind == CS_UTF8 && !utf8_valid(data, len)) {
+  if (kind == CS_UTF8 && valid < 0)
+    valid = utf8_valid(data, len);
+  if (kind == CS_UTF8 && !valid) {
     const char *guess = tg_charset_guess(data, len);
     if (strcmp(guess, "EUC-JP") == 0)
       kind = CS_EUCJP;
@@ -386,7 +397,9 @@ char *tg_charset_decode(const char *label, const char *data, gsize len,
   switch (kind) {
   case CS_UTF8:
     *used = "UTF-8";
-    return decode_utf8(data, len, replaced);
+    if (valid < 0)
+      return decode_utf8(data, len, replaced);
+    return valid ? g_strndup(data, len) : decode_invalid_utf8(data, len, replaced);
   case CS_JIS:
     *used = "ISO-2022-JP";
     return jis_decode(data, len, replaced);

@@ -184,8 +184,10 @@ int tg_cmd_import(int argc, char **argv) {
     tg_store_set_bulk_writer(tg_pipeline_store(pipe));
     ck_thread = g_thread_new("tg-import-ckpt", checkpoint_thread, &ck);
   }
-  tg_mbox_reader_init(&r.reader, g_mapped_file_get_contents(file),
-                      g_mapped_file_get_length(file));
+  /* Messages are slices of the mapped file, which stays mapped while
+   * any of them lives. */
+  g_autoptr(GBytes) file_bytes = g_mapped_file_get_bytes(file);
+  tg_mbox_reader_init_bytes(&r.reader, file_bytes);
   r.ready = g_async_queue_new();
   r.credits = g_async_queue_new();
   for (int i = 0; i < IN_FLIGHT; i++)
@@ -209,6 +211,7 @@ int tg_cmd_import(int argc, char **argv) {
       fprintf(stderr, "\rimport: %u messages read", st.seen);
   }
   g_thread_join(thread);
+  tg_mbox_reader_clear(&r.reader);
   g_async_queue_unref(r.ready);
   for (gpointer credit; (credit = g_async_queue_try_pop(r.credits));)
     if (credit != &credit_token)

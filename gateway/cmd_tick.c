@@ -11,16 +11,22 @@
 #include <stdio.h>
 
 static void explain(TgStore *store) {
+  /* Not through the store's statement cache: it keys statements by the
+   * address of their (static) text, and this text is freed. */
   g_autofree char *sql = g_strdup_printf("EXPLAIN QUERY PLAN %s", tg_tick_due_sql);
-  g_autoptr(GError) err = NULL;
-  sqlite3_stmt *st = tg_store_prepare(store, sql, &err, "ii", tg_clock_now(), (gint64)100);
-  if (!st) {
-    fprintf(stderr, "ticketgate: %s\n", err->message);
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(tg_store_db(store), sql, -1, &st, NULL);
+  if (rc != SQLITE_OK) {
+    fprintf(stderr, "ticketgate: %s: %s (sqlite %d)\n", sql,
+            sqlite3_errmsg(tg_store_db(store)), rc);
+    sqlite3_finalize(st);
     return;
   }
+  sqlite3_bind_int64(st, 1, tg_clock_now());
+  sqlite3_bind_int64(st, 2, 100);
   while (sqlite3_step(st) == SQLITE_ROW)
     printf("plan: %s\n", (const char *)sqlite3_column_text(st, 3));
-  sqlite3_reset(st);
+  sqlite3_finalize(st);
 }
 
 int tg_cmd_tick(int argc, char **argv) {

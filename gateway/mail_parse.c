@@ -17,14 +17,22 @@
 
 G_DEFINE_QUARK(tg-parse-error-quark, tg_parse_error)
 
+/* Texts joined by blank lines.  Most mail has one text part: that string
+ * is kept as it came, and only a second one starts a GString, so a body
+ * is not copied twice more on its way into the TgMail. */
+typedef struct {
+  char *only;
+  GString *many;
+} TextRun;
+
 typedef struct {
   TgMail *mail;
   const TgParseLimits *limits;
   guint parts;
   guint max_depth_seen;
   gboolean nesting_overflow;
-  GString *plain;   /* text/plain bodies, in order */
-  GString *html;    /* text/html bodies, used when no plain text exists */
+  TextRun plain;    /* text/plain bodies, in order */
+  TextRun html;     /* text/html bodies, used when no plain text exists */
   const char *header_hint; /* body charset, for raw 8-bit header text */
 } Walk;
 
@@ -87,8 +95,13 @@ static void add_addresses(GPtrArray *into, InternetAddressList *list,
     const char *name = internet_address_get_name(ia);
     g_autofree char *lower = NULL;
     if (addr) {
-      /* Local parts are case-sensitive in theory, never in practice. */
-      lower = g_utf8_strdown(addr, -1);
+      /* Local parts are case-sensitive in theory, never in practice.
+       * g_utf8_strdown() asks for the locale on every call; on ASCII it
+       * only differs from g_ascii_strdown() on 'I' (dotless in Turkish). */
+      gboolean ascii = TRUE;
+      for (const char *c = addr; *c && ascii; c++)
+        ascii = (guchar)*c < 0x80 && *c != 'I';
+      lower = ascii ? g_ascii_strdown(addr, -1) : g_utf8_strdown(addr, -1);
     }
     g_ptr_array_add(into, tg_address_new(name, lower ? lower : ""));
   }
@@ -119,12 +132,18 @@ static GBytes *part_content(GMimePart *part) {
   GMimeDataWrapper *dw = g_mime_part_get_content(part);
   if (!dw)
     return g_bytes_new(NULL, 0);
-  GMimeStream *mem = g_mime_stream_mem_new();
+  /* Decoding never lengthens content, and the parser's substream knows
+   * the encoded length: one buffer of that size, handed over as it is,
+   * instead of a growing one copied at the end. */
+  GMimeStream *src = g_mime_data_wrapper_get_stream(dw);
+  gint64 encoded = src ? g_mime_stream_length(src) : -1;
+  GByteArray *ba = g_byte_array_sized_new(
+      encoded > 0 && encoded < G_MAXUINT32 ? (guint)encoded : 0);
+  GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(ba);
+  g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
   g_mime_data_wrapper_write_to_stream(dw, mem);
-  GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-  GBytes *b = g_bytes_new(ba->data, ba->len);
   g_object_unref(mem);
-  return b;
+  return g_byte_array_free_to_bytes(ba);
 }
 
 static void add_attachment(Walk *w, const char *filename,
@@ -139,10 +158,11 @@ static void add_attachment(Walk *w, const char *filename,
 }
 
 /* Pulls "begin 644 name" ... "end" blocks out of a text body as
- * attachments; returns the text without them.  (transfer full) */
-static char *extract_uuencoded(Walk *w, const char *text) {
+ * attachments; returns the text without them, TEXT itself when it has
+ * none.  (TEXT: transfer full; result: transfer full) */
+static char *extract_uuencoded(Walk *w, char *text) {
   if (!strstr(text, "begin "))
-    return g_strdup(text);
+    return text;
   GString *out = g_string_new(NULL);
   const char *p = text;
   while (*p) {
@@ -177,6 +197,7 @@ static char *extract_uuencoded(Walk *w, const char *text) {
       g_string_append_c(out, '\n');
     p = eol ? eol + 1 : p + line_len;
   }
+  g_free(text);
   return g_string_free(out, FALSE);
 }
 
@@ -207,9 +228,12 @@ static char *part_text(Walk *w, GMimeObject *obj, GBytes *content) {
                  charset ? charset : "no charset", used, replaced);
   if (!w->mail->charset && charset)
     w->mail->charset = g_ascii_strdown(charset, -1);
-  /* NUL and bare CR make no sense in text and confuse consumers. */
-  char *dst = text;
-  for (char *src = text; *src; src++) {
+  /* NUL and bare CR make no sense in text and confuse consumers.  Most
+   * text has no CR left: strchr finds that out far faster than the loop. */
+  char *dst = strchr(text, '\r');
+  if (!dst)
+    return text;
+  for (char *src = dst; *src; src++) {
     if (*src == '\r' && src[1] == '\n')
       continue;
     *dst++ = *src == '\r' ? '\n' : *src;
@@ -218,12 +242,43 @@ static char *part_text(Walk *w, GMimeObject *obj, GBytes *content) {
   return text;
 }
 
-static void append_text(GString *into, const char *text) {
-  if (!text[0])
+/* (TEXT: transfer full) */
+static void append_text(TextRun *into, char *text) {
+  if (!text[0]) {
+    g_free(text);
     return;
-  if (into->len)
-    g_string_append(into, "\n\n");
-  g_string_append(into, text);
+  }
+  if (!into->only && !into->many) {
+    into->only = text;
+    return;
+  }
+  if (!into->many) {
+    into->many = g_string_new(into->only);
+    g_clear_pointer(&into->only, g_free);
+  }
+  g_string_append(into->many, "\n\n");
+  g_string_append(into->many, text);
+  g_free(text);
+}
+
+static gboolean text_run_empty(const TextRun *r) { return !r->only && !r->many; }
+
+/* The joined text, emptying R.  (transfer full) */
+static char *text_run_steal(TextRun *r, gsize *len_r) {
+  char *s;
+  if (r->many)
+    s = g_string_free(g_steal_pointer(&r->many), FALSE);
+  else
+    s = r->only ? g_steal_pointer(&r->only) : g_strdup("");
+  if (len_r)
+    *len_r = strlen(s);
+  return s;
+}
+
+static void text_run_clear(TextRun *r) {
+  g_clear_pointer(&r->only, g_free);
+  if (r->many)
+    g_string_free(g_steal_pointer(&r->many), TRUE);
 }
 
 static void walk(Walk *w, GMimeObject *obj, guint depth);
@@ -242,8 +297,7 @@ static void walk_message_part(Walk *w, GMimeMessagePart *mp, guint depth) {
       g_string_append_printf(intro, "%s: %s\n", *h, v);
     }
   }
-  append_text(w->plain, intro->str);
-  g_string_free(intro, TRUE);
+  append_text(&w->plain, g_string_free(intro, FALSE));
   GMimeObject *body = g_mime_message_get_mime_part(inner);
   if (body)
     walk(w, body, depth + 1);
@@ -306,13 +360,11 @@ static void walk(Walk *w, GMimeObject *obj, guint depth) {
   gboolean is_plain = g_mime_content_type_is_type(ct, "text", "plain");
   gboolean is_html = g_mime_content_type_is_type(ct, "text", "html");
   if ((is_plain || is_html) && !is_attachment) {
-    g_autofree char *text = part_text(w, obj, content);
-    if (is_plain) {
-      g_autofree char *rest = extract_uuencoded(w, text);
-      append_text(w->plain, rest);
-    } else {
-      append_text(w->html, text);
-    }
+    char *text = part_text(w, obj, content);
+    if (is_plain)
+      append_text(&w->plain, extract_uuencoded(w, text));
+    else
+      append_text(&w->html, text);
     return;
   }
   g_autofree char *mime = g_mime_content_type_get_mime_type(ct);
@@ -390,8 +442,7 @@ TgMail *tg_mail_parse(GBytes *raw, const TgParseLimits *limits,
   g_autoptr(TgMail) m = tg_mail_new();
   m->raw = g_bytes_ref(raw);
   m->raw_sha256 = tg_sha256_hex_bytes(raw);
-  Walk w = {.mail = m, .limits = limits,
-            .plain = g_string_new(NULL), .html = g_string_new(NULL)};
+  Walk w = {.mail = m, .limits = limits};
 
   GMimeParserOptions *opts = g_mime_parser_options_new();
   g_mime_parser_options_set_rfc2047_compliance_mode(opts, GMIME_RFC_COMPLIANCE_LOOSE);
@@ -444,14 +495,17 @@ TgMail *tg_mail_parse(GBytes *raw, const TgParseLimits *limits,
     goto out;
   }
   g_free(m->body);
-  if (w.plain->len)
-    m->body = g_strdup(w.plain->str);
-  else
-    m->body = tg_html_to_text(w.html->str, w.html->len);
+  if (!text_run_empty(&w.plain)) {
+    m->body = text_run_steal(&w.plain, NULL);
+  } else {
+    gsize html_len;
+    g_autofree char *html = text_run_steal(&w.html, &html_len);
+    m->body = tg_html_to_text(html, html_len);
+  }
   result = g_steal_pointer(&m);
 out:
-  g_string_free(w.plain, TRUE);
-  g_string_free(w.html, TRUE);
+  text_run_clear(&w.plain);
+  text_run_clear(&w.html);
   if (message)
     g_object_unref(message);
   g_mime_parser_options_free(opts);

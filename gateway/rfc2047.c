@@ -136,8 +136,34 @@ static gsize parse_word(const char *p, const char *end, char **charset_r,
   return (gsize)(close + 2 - p);
 }
 
+/* Most header values are printable ASCII without an encoded word.  For
+ * them the decoder below amounts to: unfold, controls to blanks, strip.
+ * Returns NULL, having changed nothing, for anything else. */
+static char *decode_plain_ascii(const char *raw) {
+  gsize len = strlen(raw);
+  char *out = g_malloc(len + 1), *o = out;
+  for (const char *r = raw; *r; r++) {
+    guchar c = (guchar)*r;
+    /* ESC would make the charset decoder read ISO-2022-JP; "=" then "?"
+     * may start an encoded word, even with a line break between them. */
+    if (c >= 0x80 || c == 0x1B ||
+        (c == '=' && (r[1] == '?' || r[1] == '\r' || r[1] == '\n'))) {
+      g_free(out);
+      return NULL;
+    }
+    if (c == '\r' || c == '\n')
+      continue;
+    *o++ = c < 0x20 || c == 0x7F ? ' ' : (char)c;
+  }
+  *o = 0;
+  return g_strstrip(out);
+}
+
 char *tg_rfc2047_decode(const char *raw, gboolean phrase, const char *hint,
                         guint *replaced_r) {
+  char *fast = decode_plain_ascii(raw ? raw : "");
+  if (fast)
+    return fast;
   guint replaced_local = 0;
   Decoder d = {
       .out = g_string_new(NULL),

@@ -2,8 +2,8 @@
  * template_builtin — the default templates, embedded in the binary.
  *
  * PURPOSE
- *   templates/default/ is compiled into the program with GResource
- *   (glib-compile-resources, see templates/CMakeLists.txt), so `ticketgate`
+ *   templates/default/ is compiled into the program as C arrays
+ *   (embed_templates.cmake, see templates/CMakeLists.txt), so `ticketgate`
  *   runs in an empty directory with no configuration: `[templates] dir =`
  *   (empty) means this set.
  *
@@ -16,7 +16,7 @@
  *   a load error is reported as `(built-in)/FILE:LINE: message`.
  *
  * OWNERSHIP
- *   The resource data is static; results are (transfer full).
+ *   The embedded data is static; results are (transfer full).
  */
 #pragma once
 

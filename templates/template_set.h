@@ -30,7 +30,7 @@
  * PUBLIC FUNCTIONS
  *   template_set_load()        directory -> set, or NULL + `file:line: message`
  *   template_set_load_files()  the same from (relative path, text) pairs, e.g.
- *                              the built-in set embedded with GResource
+ *                              the built-in set embedded as C arrays
  *                              (template_builtin.h)
  *   template_set_ref()/unref() share a set across a reload
  *   template_set_lookup()      which variant (name, lang) would be used

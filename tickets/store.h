@@ -60,6 +60,7 @@ void tg_store_rollback(TgStore *store);
 /* A cached, reset statement for SQL, with ARGS bound by FMT:
  *   's' const char* (NULL binds NULL)  'i' gint64  'n' gint64, 0 binds NULL
  *   'b' GBytes* (blob)  'B' GBytes* or NULL
+ * SQL must live as long as the store (a literal): it is the cache's key.
  * (transfer none) - valid until the next call with the same SQL. */
 sqlite3_stmt *tg_store_prepare(TgStore *store, const char *sql, GError **error,
                                const char *fmt, ...);

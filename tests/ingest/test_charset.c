@@ -113,6 +113,13 @@ static void test_rfc2047(void) {
       {"=?Shift_JIS?B?h0CCoA==?=", "①あ"},
       /* ISO-2022-JP word with NEC characters (①㈱). */
       {"=?ISO-2022-JP?B?GyRCLSEtahsoQg==?=", "①㈱"},
+      /* Plain ASCII (the fast path): controls become blanks, edges go. */
+      {" \tplain\x01text\x7F ", "plain text"},
+      /* A line break inside "=?" is unfolded before words are found. */
+      {"=\r\n?UTF-8?Q?caf=C3=A9?=", "café"},
+      {"x =\n?UTF-8?B?44G+?=", "x ま"},
+      /* ESC in ASCII text reads as ISO-2022-JP. */
+      {"\x1b$B$^\x1b(B", "ま"},
   };
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autofree char *out = tg_rfc2047_decode(cases[i].raw, FALSE, NULL, NULL);

@@ -1,0 +1,20 @@
+# Writes OUT: every .mustache file under SRC (templates/default) as a C
+# byte array, with a table of relative paths in sorted order, for
+# template_builtin.c.
+file(GLOB_RECURSE files RELATIVE "${SRC}" "${SRC}/*.mustache")
+list(SORT files)
+set(body "/* Generated from templates/default by embed_templates.cmake. */\n#include \"templates/template_builtin_data.h\"\n\n")
+set(table "")
+set(i 0)
+foreach(f ${files})
+  file(READ "${SRC}/${f}" hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR len "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "static const unsigned char template_${i}[] = {${bytes} 0};\n")
+  string(APPEND table "  {\"${f}\", (const char *)template_${i}, ${len}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "\nconst TemplateBuiltinFile template_builtin_data[] = {\n${table}};\nconst gsize template_builtin_data_count = ${i};\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
