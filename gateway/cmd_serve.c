@@ -195,6 +195,13 @@ out:
   tg_serve_tick_stop(ticker); /* escalation (issue 7) */
   tg_sender_stop(sender);
   tg_smtp_server_free(s.server);
+  if (commit) {
+    guint64 batches, committed;
+    tg_smtp_commit_stats(commit, &batches, &committed);
+    if (batches)
+      tg_info("group commit: %" G_GUINT64_FORMAT " messages in %" G_GUINT64_FORMAT
+              " batches", committed, batches);
+  }
   tg_smtp_commit_free(commit);
   while (g_main_context_iteration(NULL, FALSE))
     ;

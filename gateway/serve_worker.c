@@ -10,7 +10,10 @@
 #include "gateway/test_hooks.h"
 #include "tickets/search_index.h"
 
+#include <errno.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 struct TgServeWorker {
   TgPipeline *pipe;
@@ -184,6 +187,8 @@ static gpointer gather_next(TgServeWorker *w, guint have, gint64 until) {
 
 static gpointer worker_thread(gpointer data) {
   TgServeWorker *w = data;
+  if (setpriority(PRIO_PROCESS, (id_t)gettid(), TG_SERVE_WORKER_NICE) != 0)
+    tg_warn("worker: setpriority failed: %s", g_strerror(errno));
   rescan(w); /* what a previous run left */
   gint64 last_scan = g_get_monotonic_time();
   gboolean stop = FALSE;
