@@ -11,6 +11,8 @@
 #include "tickets/search_index.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -185,10 +187,23 @@ static gpointer gather_next(TgServeWorker *w, guint have, gint64 until) {
   return left > 0 ? g_async_queue_timeout_pop(w->queue, (guint64)left) : NULL;
 }
 
+/* Ticketing is background work (serve_worker.h): this thread runs when a
+ * core would otherwise idle.  Where SCHED_IDLE is refused (a container's
+ * seccomp policy), a high nice value comes close. */
+static void lower_priority(void) {
+  struct sched_param sp = {0};
+  int rc = pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+  if (rc == 0)
+    return;
+  if (setpriority(PRIO_PROCESS, (id_t)gettid(), TG_SERVE_WORKER_NICE) != 0)
+    tg_warn("worker: neither SCHED_IDLE (%s) nor nice %d (%s): ticketing competes with "
+            "the SMTP sessions at equal weight",
+            g_strerror(rc), TG_SERVE_WORKER_NICE, g_strerror(errno));
+}
+
 static gpointer worker_thread(gpointer data) {
   TgServeWorker *w = data;
-  if (setpriority(PRIO_PROCESS, (id_t)gettid(), TG_SERVE_WORKER_NICE) != 0)
-    tg_warn("worker: setpriority failed: %s", g_strerror(errno));
+  lower_priority();
   rescan(w); /* what a previous run left */
   gint64 last_scan = g_get_monotonic_time();
   gboolean stop = FALSE;

@@ -31,16 +31,18 @@
 
 #define TG_SERVE_WORKER_BATCH 256
 #define TG_SERVE_WORKER_MEMORY_MAX (64u << 20)
-/* The worker's thread runs at this nice value.  Ticketing is background
+/* The worker's thread runs under SCHED_IDLE: on the cores' idle time,
+ * preempted at once by anything that wakes up.  Ticketing is background
  * work; the SMTP dialogue and the group commit are what senders wait on,
  * and a worker batch (128 messages, ~10 ms of CPU) at equal weight
- * stretched every round trip of every session on a 2-core machine.  At
- * nice 10 it takes the idle time between them and yields when they need
- * the CPU: smtp-source, 20 sessions, 3 interleaved runs each, 4,144-4,775
- * -> 4,991-5,520 msg/s accepted and 4,027-4,629 -> 4,828-5,325 msg/s
- * ticketed end to end (nice 19: 4,724-5,164).  Under a flood it cannot
- * keep up with, the memory bound below turns the backlog into files and
- * slows the commit, so it is never starved for good. */
+ * stretched every round trip of every session on a 2-core machine
+ * (smtp-source, 20 sessions, interleaved runs: nice 0 4,144-4,913 msg/s
+ * accepted; nice 10 4,680-5,520; SCHED_IDLE 4,829-6,450, median 6,059,
+ * and ticketed end to end 4,541-5,155 -> 4,675-5,594).  It is not
+ * starved for good: CFS still gives an idle-class thread a sliver (weight
+ * 3 against 1,024) when something else takes both cores, and a backlog
+ * past TG_SERVE_WORKER_MEMORY_MAX goes to files and slows the commit.
+ * Where SCHED_IDLE is refused, nice TG_SERVE_WORKER_NICE. */
 #define TG_SERVE_WORKER_NICE 10
 #define TG_SERVE_WORKER_RESCAN_S 2
 /* A batch that has begun waits up to GATHER_US for GATHER_MIN entries:
