@@ -159,6 +159,16 @@ static void commit_batch(TgSmtpCommit *c, GPtrArray *requests) {
                              finished_free);
 }
 
+/* The next submission for the batch: one that is waiting, or one that
+ * comes before DEADLINE.  NULL: commit what there is. */
+static gpointer gather_next(TgSmtpCommit *c, gint64 deadline) {
+  gpointer next = g_async_queue_try_pop(c->queue);
+  gint64 left = deadline - g_get_monotonic_time();
+  if (!next && left > 0)
+    next = g_async_queue_timeout_pop(c->queue, (guint64)left);
+  return next;
+}
+
 static gpointer flush_thread(gpointer data) {
   TgSmtpCommit *c = data;
   gboolean stop = FALSE;
@@ -170,7 +180,8 @@ static gpointer flush_thread(gpointer data) {
         g_ptr_array_new_with_free_func((GDestroyNotify)request_free);
     g_ptr_array_add(batch, first);
     gpointer next;
-    while (batch->len < TG_SMTP_COMMIT_MAX_BATCH && (next = g_async_queue_try_pop(c->queue))) {
+    gint64 deadline = g_get_monotonic_time() + TG_SMTP_COMMIT_WINDOW_US;
+    while (batch->len < TG_SMTP_COMMIT_MAX_BATCH && (next = gather_next(c, deadline))) {
       if (next == &stop_marker) {
         stop = TRUE;
         break;
