@@ -2,6 +2,7 @@
  * functions it stands on: entries kept in memory, restored under their
  * own id, appended durably, released, and recovered after a crash,
  * including a torn tail, a failed write and a segment still in use. */
+#include "tests/support/test_util.h"
 #include "spool/journal.h"
 #include "spool/spool.h"
 #include "spool/spool_sys.h"
@@ -31,9 +32,7 @@ static void teardown(Fixture *f, gconstpointer data) {
   tg_spool_sys_reset();
   tg_journal_free(f->journal);
   tg_spool_free(f->spool);
-  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
-  g_assert_cmpint(system(cmd), ==, 0);
-  g_free(f->dir);
+  tg_test_remove_tree(f->dir);
 }
 
 static guint files_in(Fixture *f, const char *sub) {

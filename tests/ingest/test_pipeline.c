@@ -2,6 +2,7 @@
  * written: the entry stays where it was and the caller is told to try
  * again (`deliver` exits 75, so the MTA keeps its copy), for a spooled
  * entry and for one that lives only in memory (import). */
+#include "tests/support/test_util.h"
 #include "gateway/config.h"
 #include "gateway/pipeline.h"
 #include "spool/spool_sys.h"
@@ -56,9 +57,7 @@ static void fixture_close(Fixture *f) {
   tg_spool_sys_reset();
   tg_pipeline_free(f->pipe);
   tg_config_free(f->cfg);
-  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
-  g_assert_cmpint(system(cmd), ==, 0);
-  g_free(f->dir);
+  tg_test_remove_tree(f->dir);
 }
 
 /* Every file in the quarantine directory, reasons included. */

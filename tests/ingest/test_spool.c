@@ -1,4 +1,5 @@
 /* test_spool.c - the spool's durability contract, with injected faults. */
+#include "tests/support/test_util.h"
 #include "spool/spool.h"
 #include "spool/spool_recycle.h"
 #include "spool/spool_sys.h"
@@ -28,9 +29,7 @@ static void setup(Fixture *f, gconstpointer data) {
 static void teardown(Fixture *f, gconstpointer data) {
   tg_spool_sys_reset();
   tg_spool_free(f->spool);
-  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
-  g_assert_cmpint(system(cmd), ==, 0);
-  g_free(f->dir);
+  tg_test_remove_tree(f->dir);
 }
 
 static guint count(Fixture *f, TgSpoolArea area) {

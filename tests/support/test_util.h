@@ -3,6 +3,7 @@
 #define TG_TEST_UTIL_H
 
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Fails the test unless every string of WANT is in GOT (char*), printing
@@ -19,6 +20,13 @@ static inline void tg_test_assert_all_present(const GPtrArray *got,
       g_error("missing: %s", want[i]);
     }
   }
+}
+
+/* Removes the temporary directory DIR and all in it, then frees DIR. */
+static inline void tg_test_remove_tree(char *dir) {
+  g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+  g_assert_cmpint(system(cmd), ==, 0);
+  g_free(dir);
 }
 
 #endif
