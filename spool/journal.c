@@ -301,10 +301,24 @@ guint tg_journal_segment_count(const char *spool_dir) {
   return names->len;
 }
 
-/* The entries of one segment's bytes, up to the first record that does
- * not check out; *USED_R: how many bytes they took.  (transfer full)
- * GPtrArray of TgSpoolEntry*. */
-static GPtrArray *segment_entries(GBytes *content, gsize *used_r) {
+GBytes *tg_journal_frame(guint64 nonce, GBytes *const *payloads, guint n) {
+  GByteArray *out = g_byte_array_new();
+  guint8 header[FILE_HEADER];
+  memcpy(header, FILE_MAGIC, FILE_MAGIC_LEN);
+  put_le64(header + FILE_MAGIC_LEN, nonce);
+  g_byte_array_append(out, header, FILE_HEADER);
+  for (guint i = 0; i < n; i++) {
+    gsize len;
+    const guint8 *payload = g_bytes_get_data(payloads[i], &len);
+    guint8 h[RECORD_HEADER];
+    record_header(h, nonce, payload, len);
+    g_byte_array_append(out, h, RECORD_HEADER);
+    g_byte_array_append(out, payload, (guint)len);
+  }
+  return g_byte_array_free_to_bytes(out);
+}
+
+GPtrArray *tg_journal_parse(GBytes *content, gsize *used_r) {
   GPtrArray *entries = g_ptr_array_new_with_free_func((GDestroyNotify)tg_spool_entry_free);
   gsize size;
   const guint8 *data = g_bytes_get_data(content, &size);
@@ -355,7 +369,7 @@ static gboolean recover_segment(TgSpool *spool, const char *path, TgJournalRecov
   }
   g_autoptr(GBytes) content = g_bytes_new_take(data, size);
   gsize used;
-  g_autoptr(GPtrArray) entries = segment_entries(content, &used);
+  g_autoptr(GPtrArray) entries = tg_journal_parse(content, &used);
   gboolean ok = tg_spool_restore_all(spool, (TgSpoolEntry **)entries->pdata, entries->len, error);
   if (ok) {
     r->restored += entries->len;

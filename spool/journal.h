@@ -72,6 +72,16 @@ void tg_journal_release(TgJournalSegment *segment);
 /* Segments in the journal directory (for tests and the operator). */
 guint tg_journal_segment_count(const char *spool_dir);
 
+/* The entries of a segment's bytes CONTENT, up to the first record that
+ * does not check out; *USED_R: the bytes they took, header included (0:
+ * no header).  Each entry has RAW set.  (transfer full) GPtrArray of
+ * TgSpoolEntry*. */
+GPtrArray *tg_journal_parse(GBytes *content, gsize *used_r);
+/* A segment's bytes holding PAYLOADS (entries in the spool's file
+ * format) under NONCE, as appends would have written them (tests).
+ * (transfer full) */
+GBytes *tg_journal_frame(guint64 nonce, GBytes *const *payloads, guint n);
+
 typedef struct {
   guint restored;        /* entries written out to queue/ */
   guint64 dropped_bytes; /* bytes past the last good record: the append a
