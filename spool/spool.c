@@ -542,29 +542,47 @@ gboolean tg_spool_restore_all(TgSpool *s, TgSpoolEntry *const *entries, guint n,
   return FALSE;
 }
 
+/* The decimal length that starts at P, read no further than END (the
+ * bytes are not NUL-terminated); returns where it ends, or NULL when
+ * there are no digits or the number overflows. */
+static const char *record_length(const char *p, const char *end, guint64 *len_r) {
+  guint64 v = 0;
+  const char *q = p;
+  for (; q < end && g_ascii_isdigit(*q); q++) {
+    if (v > (G_MAXUINT64 - 9) / 10)
+      return NULL;
+    v = v * 10 + (guint64)(*q - '0');
+  }
+  *len_r = v;
+  return q == p ? NULL : q;
+}
+
 /* Parses the record stream.  Borrows CONTENT into the entry. */
 static gboolean parse_entry(TgSpoolEntry *e, GBytes *content, const char *path,
                             GError **error) {
   gsize len;
   const char *p = g_bytes_get_data(content, &len);
-  const char *end = p + len;
+  const char *end;
   gsize magic = strlen(SPOOL_MAGIC);
   GByteArray *msg = NULL;
   gsize single_off = 0, single_len = 0;
   guint m_count = 0;
   gboolean ended = FALSE;
 
+  /* Empty bytes (an empty file, a journal record of length 0) come as a
+   * NULL pointer: no arithmetic on it. */
   if (len < magic || memcmp(p, SPOOL_MAGIC, magic) != 0)
     goto corrupt;
+  end = p + len;
   p += magic;
   while (p < end && !ended) {
     char type = *p++;
-    char *colon;
-    guint64 rlen = g_ascii_strtoull(p, &colon, 10);
-    if (colon == p || colon >= end || *colon != ':')
+    guint64 rlen;
+    const char *colon = record_length(p, end, &rlen);
+    if (!colon || colon >= end || *colon != ':')
       goto corrupt;
     p = colon + 1;
-    if ((guint64)(end - p) < rlen + 1 || p[rlen] != '\n')
+    if (rlen >= (guint64)(end - p) || p[rlen] != '\n')
       goto corrupt;
     switch (type) {
     case 'I':

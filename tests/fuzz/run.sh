@@ -97,6 +97,7 @@ for t in "${targets[@]}"; do
     config) dict=config.dict; maxlen=8192 ;;
     charset) dict=charset.dict; maxlen=16384 ;;
     smtp) dict=smtp.dict; maxlen=16384 ;;
+    journal) dict=journal.dict; maxlen=16384 ;;
     *) echo "run.sh: unknown harness $t" >&2; exit 2 ;;
   esac
   log="$build/fuzz_$t.log"
