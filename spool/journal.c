@@ -23,6 +23,7 @@
 #define FILE_HEADER (FILE_MAGIC_LEN + 8)
 #define RECORD_MAGIC "TGJR"
 #define RECORD_HEADER 20
+
 struct TgJournalSegment {
   TgJournal *journal;
   char *path;
