@@ -21,7 +21,7 @@ typedef struct {
 
 struct TgSmtpCommit {
   TgSpool *spool;
-  TgJournal *journal; /* borrowed; NULL: entries in memory go to files */
+  TgJournal *journal; /* borrowed */
   GMainContext *ctx;
   TgSmtpCommitNotify notify;
   gpointer notify_data;
@@ -56,20 +56,6 @@ static void finished_free(gpointer data) {
   Finished *f = data;
   g_ptr_array_unref(f->requests);
   g_free(f);
-}
-
-/* Without a journal an entry kept in memory becomes a file of tmp/ like
- * any other, for the group commit below.  FALSE: answered already. */
-static gboolean entry_to_file(TgSmtpCommit *c, Request *r) {
-  g_autoptr(GError) err = NULL;
-  gboolean written;
-  if (tg_spool_restore(c->spool, r->entry, TG_SPOOL_COMMIT_DEFER, &written, NULL, &err)) {
-    g_clear_pointer(&r->entry, tg_spool_entry_free);
-    return TRUE;
-  }
-  r->err = tg_smtp_error_from_gerror(err);
-  tg_err("queue=%s spool write failed: %s", r->id, err->message);
-  return FALSE;
 }
 
 /* The batch's entries kept in memory, made durable in the journal with
@@ -130,10 +116,7 @@ static void commit_batch(TgSmtpCommit *c, GPtrArray *requests) {
   g_autoptr(GPtrArray) files = g_ptr_array_new();
   for (guint i = 0; i < requests->len; i++) {
     Request *r = g_ptr_array_index(requests, i);
-    if (r->entry && c->journal)
-      g_ptr_array_add(mem, r);
-    else if (!r->entry || entry_to_file(c, r))
-      g_ptr_array_add(files, r);
+    g_ptr_array_add(r->entry ? mem : files, r);
   }
   g_autoptr(GPtrArray) entries = g_ptr_array_new();
   TgJournalSegment *segment = NULL;

@@ -60,8 +60,8 @@ typedef void (*TgSmtpCommitNotify)(gpointer data, GPtrArray *ids, GPtrArray *ent
                                    TgJournalSegment *segment);
 
 /* Opens the spool at SPOOL_DIR for the flush thread and starts it.
- * JOURNAL (borrowed, must outlive the commit; may be NULL: entries in
- * memory then go to files) takes the entries kept in memory.
+ * JOURNAL (borrowed, must outlive the commit) takes the entries kept in
+ * memory.
  * (transfer full) */
 TgSmtpCommit *tg_smtp_commit_new(const char *spool_dir, TgJournal *journal,
                                  GMainContext *ctx,
