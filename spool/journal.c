@@ -65,6 +65,11 @@ static guint32 record_crc(const guint8 *header, const void *payload, gsize len) 
   return (guint32)crc32_z(crc, payload, len);
 }
 
+static void segment_header(guint8 *h, guint64 nonce) {
+  memcpy(h, FILE_MAGIC, FILE_MAGIC_LEN);
+  put_le64(h + FILE_MAGIC_LEN, nonce);
+}
+
 static void record_header(guint8 *h, guint64 nonce, const void *payload, gsize len) {
   memcpy(h, RECORD_MAGIC, 4);
   put_le32(h + 4, (guint32)len);
@@ -202,8 +207,7 @@ gboolean tg_journal_append(TgJournal *j, TgSpoolEntry *const *entries, guint n,
   guint count = 0;
   guint8 file_header[FILE_HEADER];
   if (off == 0) {
-    memcpy(file_header, FILE_MAGIC, FILE_MAGIC_LEN);
-    put_le64(file_header + FILE_MAGIC_LEN, seg->nonce);
+    segment_header(file_header, seg->nonce);
     iov[count++] = (struct iovec){file_header, FILE_HEADER};
   }
   guint64 total = off == 0 ? FILE_HEADER : 0;
@@ -305,8 +309,7 @@ guint tg_journal_segment_count(const char *spool_dir) {
 GBytes *tg_journal_frame(guint64 nonce, GBytes *const *payloads, guint n) {
   GByteArray *out = g_byte_array_new();
   guint8 header[FILE_HEADER];
-  memcpy(header, FILE_MAGIC, FILE_MAGIC_LEN);
-  put_le64(header + FILE_MAGIC_LEN, nonce);
+  segment_header(header, nonce);
   g_byte_array_append(out, header, FILE_HEADER);
   for (guint i = 0; i < n; i++) {
     gsize len;
