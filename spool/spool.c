@@ -184,15 +184,21 @@ static gboolean check_space(TgSpool *s, GError **error) {
   return TRUE;
 }
 
-/* The file of a buffered writer, once its entry outgrew memory: same id,
- * so the records already framed stay true. */
-static gboolean writer_open_file(TgSpoolWriter *w, GError **error) {
-  if ((w->fd = tg_spool_recycle_claim(w->spool->recycle, w->tmp_path)) >= 0) {
+/* Opens the entry's file, tmp/<id>: a retired file claimed from free/
+ * when CLAIM allows, else a new one.  FALSE with errno set. */
+static gboolean writer_try_open(TgSpoolWriter *w, gboolean claim) {
+  if (claim && (w->fd = tg_spool_recycle_claim(w->spool->recycle, w->tmp_path)) >= 0) {
     w->recycled = TRUE;
     return TRUE;
   }
   w->fd = tg_spool_sys.open(w->tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (w->fd >= 0)
+  return w->fd >= 0;
+}
+
+/* The file of a buffered writer, once its entry outgrew memory: same id,
+ * so the records already framed stay true. */
+static gboolean writer_open_file(TgSpoolWriter *w, GError **error) {
+  if (writer_try_open(w, TRUE))
     return TRUE;
   w->failed = TRUE;
   return tg_spool_errno_error(error, "open", w->tmp_path, errno);
@@ -214,13 +220,7 @@ static TgSpoolWriter *writer_new(TgSpool *s, const char *sender,
     w->tmp_path = g_build_filename(s->tmp_dir, w->id, NULL);
     if (memory_max)
       break; /* the file comes later, if at all */
-    if (attempt == 0 && (w->fd = tg_spool_recycle_claim(s->recycle, w->tmp_path)) >= 0) {
-      w->recycled = TRUE;
-      break;
-    }
-    w->fd = tg_spool_sys.open(w->tmp_path,
-                              O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (w->fd < 0 && errno != EEXIST)
+    if (writer_try_open(w, attempt == 0) || errno != EEXIST)
       break;
   }
   if (w->fd < 0 && !memory_max) {
