@@ -646,6 +646,25 @@ corrupt:
   return FALSE;
 }
 
+/* The entry CONTENT holds, named ID (NULL: as its I record names it).
+ * Borrows CONTENT. */
+static TgSpoolEntry *entry_from_bytes(const char *id, GBytes *content, const char *path,
+                                      GError **error) {
+  TgSpoolEntry *e = g_new0(TgSpoolEntry, 1);
+  e->id = g_strdup(id);
+  e->recipients = g_ptr_array_new_with_free_func(g_free);
+  e->lock_fd = -1;
+  if (!parse_entry(e, content, path, error)) {
+    tg_spool_entry_free(e);
+    return NULL;
+  }
+  if (!e->sender)
+    e->sender = g_strdup("");
+  if (!e->origin)
+    e->origin = g_strdup("");
+  return e;
+}
+
 static TgSpoolEntry *read_fd(const char *id, const char *path, int fd,
                              GError **error) {
   struct stat st;
@@ -669,19 +688,7 @@ static TgSpoolEntry *read_fd(const char *id, const char *path, int fd,
     got += (gsize)n;
   }
   g_autoptr(GBytes) content = g_bytes_new_take(data, size);
-  TgSpoolEntry *e = g_new0(TgSpoolEntry, 1);
-  e->id = g_strdup(id);
-  e->recipients = g_ptr_array_new_with_free_func(g_free);
-  e->lock_fd = -1;
-  if (!parse_entry(e, content, path, error)) {
-    tg_spool_entry_free(e);
-    return NULL;
-  }
-  if (!e->sender)
-    e->sender = g_strdup("");
-  if (!e->origin)
-    e->origin = g_strdup("");
-  return e;
+  return entry_from_bytes(id, content, path, error);
 }
 
 static gboolean check_id(const char *id, GError **error) {
@@ -774,18 +781,9 @@ void tg_spool_entry_free(TgSpoolEntry *e) {
 }
 
 TgSpoolEntry *tg_spool_entry_from_raw(GBytes *raw, GError **error) {
-  TgSpoolEntry *e = g_new0(TgSpoolEntry, 1);
-  e->recipients = g_ptr_array_new_with_free_func(g_free);
-  e->lock_fd = -1;
-  if (!parse_entry(e, raw, "(journal record)", error)) {
-    tg_spool_entry_free(e);
-    return NULL;
-  }
-  e->raw = g_bytes_ref(raw);
-  if (!e->sender)
-    e->sender = g_strdup("");
-  if (!e->origin)
-    e->origin = g_strdup("");
+  TgSpoolEntry *e = entry_from_bytes(NULL, raw, "(journal record)", error);
+  if (e)
+    e->raw = g_bytes_ref(raw);
   return e;
 }
 
